@@ -1,0 +1,12 @@
+"""`faceme restore-album` (placeholder until its issue lands)."""
+
+from faceme_core.cli.common import add_command
+from faceme_core.errors import FaceMeError
+
+
+def register(subparsers):
+    add_command(subparsers, "restore-album", help="(not available yet)", handler=run)
+
+
+def run(args):
+    raise FaceMeError("this command is not available yet")

@@ -1,0 +1,1 @@
+"""The FaceMe restoration engine: identity encoder, prompt surgery and sampling (torch, no Qt)."""

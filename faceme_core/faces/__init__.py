@@ -1,0 +1,1 @@
+"""Faces in whole photos: detection, embeddings, quality, alignment and paste-back."""
