@@ -1,0 +1,355 @@
+"""A folder of aligned face crops plus ``faces.json``: what ``faceme align`` writes and ``faceme paste`` reads.
+
+Users edit the crops in another program between the two commands, so reading is strict: the JSON must
+describe the very photo being pasted into (size and pixel hash), and every crop must still be there,
+square and of the size it was written at.
+
+Folder layout::
+
+    faces.json      format, photo (path, size, bit depth, pixel hash), crop size, backend,
+                    faces [{index, crop, crop_sha256, box, points, matrix, score, quality}],
+                    skipped [{box, points, score, reason}]
+    face_00.png     aligned crop of faces[0] (16-bit PNG for 16-bit photos, gray for gray photos)
+    face_01.png     ...
+
+``matrix`` maps photo pixel coordinates to crop pixel coordinates (cv2 convention, pixel centres at
+integers), as ``faceme_core.faces.align.AlignedFace.matrix``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from faceme_core.errors import FaceMeError
+from faceme_core.faces.align import ALIGNED_SIZE, align_face
+from faceme_core.faces.paste import RestoredFace
+from faceme_core.faces.types import PhotoFaces
+from faceme_core.image_types import Photo
+
+FACES_JSON = "faces.json"
+FORMAT_NAME = "faceme-aligned-faces"
+FORMAT_VERSION = 1
+
+
+class FaceCropsError(FaceMeError):
+    """An aligned-faces folder is missing, incomplete, edited wrongly or belongs to another photo."""
+
+
+@dataclass(frozen=True)
+class CropEntry:
+    index: int
+    crop_file: str  # file name inside the folder
+    crop_sha256: str  # of the file as written, to tell edited crops from ours
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in the photo
+    points: np.ndarray  # (5, 2) float64, photo coordinates
+    matrix: np.ndarray  # (2, 3) float64, photo -> crop
+    score: float
+    quality: float | None
+
+
+@dataclass(frozen=True)
+class SkippedEntry:
+    box: tuple[float, float, float, float]
+    points: np.ndarray  # (5, 2)
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class CropsManifest:
+    photo_path: str
+    size_wh: tuple[int, int]
+    bit_depth: int
+    pixels_sha256: str
+    crop_size: int
+    backend: str
+    faces: tuple[CropEntry, ...]
+    skipped: tuple[SkippedEntry, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "photo": {
+                "path": self.photo_path,
+                "size_wh": list(self.size_wh),
+                "bit_depth": self.bit_depth,
+                "pixels_sha256": self.pixels_sha256,
+            },
+            "crop_size": self.crop_size,
+            "backend": self.backend,
+            "faces": [
+                {
+                    "index": face.index,
+                    "crop": face.crop_file,
+                    "crop_sha256": face.crop_sha256,
+                    "box": [float(v) for v in face.box],
+                    "points": np.asarray(face.points, dtype=np.float64).tolist(),
+                    "matrix": np.asarray(face.matrix, dtype=np.float64).tolist(),
+                    "score": float(face.score),
+                    "quality": None if face.quality is None else float(face.quality),
+                }
+                for face in self.faces
+            ],
+            "skipped": [
+                {
+                    "box": [float(v) for v in skipped.box],
+                    "points": np.asarray(skipped.points, dtype=np.float64).tolist(),
+                    "score": float(skipped.score),
+                    "reason": skipped.reason,
+                }
+                for skipped in self.skipped
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, source: Path) -> "CropsManifest":
+        """Parse and validate; any problem is a FaceCropsError naming ``source``."""
+        try:
+            if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
+                raise ValueError(f"not a '{FORMAT_NAME}' file")
+            if data.get("version") != FORMAT_VERSION:
+                raise ValueError(f"version {data.get('version')!r} is not supported (expected {FORMAT_VERSION})")
+            photo = data["photo"]
+            faces = tuple(
+                CropEntry(
+                    index=int(face["index"]),
+                    crop_file=_plain_file_name(face["crop"]),
+                    crop_sha256=str(face["crop_sha256"]),
+                    box=_box(face["box"]),
+                    points=_array(face["points"], (5, 2), "points"),
+                    matrix=_array(face["matrix"], (2, 3), "matrix"),
+                    score=float(face["score"]),
+                    quality=None if face.get("quality") is None else float(face["quality"]),
+                )
+                for face in data["faces"]
+            )
+            skipped = tuple(
+                SkippedEntry(
+                    box=_box(item["box"]),
+                    points=_array(item["points"], (5, 2), "points"),
+                    score=float(item["score"]),
+                    reason=str(item["reason"]),
+                )
+                for item in data.get("skipped", [])
+            )
+            width, height = (int(v) for v in photo["size_wh"])
+            return cls(
+                photo_path=str(photo["path"]),
+                size_wh=(width, height),
+                bit_depth=int(photo["bit_depth"]),
+                pixels_sha256=str(photo["pixels_sha256"]),
+                crop_size=int(data["crop_size"]),
+                backend=str(data["backend"]),
+                faces=faces,
+                skipped=skipped,
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            detail = f"missing field {error}" if isinstance(error, KeyError) else str(error)
+            raise FaceCropsError(f"{source}: not a valid faces file written by 'faceme align' ({detail})") from None
+
+
+# ---- pure helpers -------------------------------------------------------------------------------
+
+
+def pixels_sha256(pixels: np.ndarray) -> str:
+    """Identifies a photo by its decoded pixels (orientation applied), not by its file's metadata."""
+    digest = hashlib.sha256(f"{pixels.dtype.str}{pixels.shape}".encode())
+    digest.update(np.ascontiguousarray(pixels).data)
+    return digest.hexdigest()
+
+
+def crop_file_name(index: int) -> str:
+    return f"face_{index:02d}.png"
+
+
+def crop_photo(photo: Photo, crop: np.ndarray) -> Photo:
+    """The crop as a Photo saved like its source: same bit depth, gray if the source is gray, same ICC."""
+    if photo.is_gray:
+        mode = "I;16" if crop.dtype == np.uint16 else "L"
+    else:
+        mode = "RGB"
+    return Photo(
+        pixels=np.ascontiguousarray(crop), is_gray=photo.is_gray, source_mode=mode,
+        icc_profile=photo.icc_profile, source_format="PNG",
+    )
+
+
+# ---- I/O ----------------------------------------------------------------------------------------
+
+
+def write_crops_folder(photo: Photo, photo_faces: PhotoFaces, out_dir: Path) -> CropsManifest:
+    """Align every restorable face, write its crop and ``faces.json``; never overwrites foreign files.
+
+    Files a previous ``faceme align`` wrote here (listed in its faces.json, unchanged since) may be
+    replaced; anything else in the way, including a crop edited since, stops the command.
+    """
+    from faceme_core.imageio import save_photo
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FaceCropsError(f"{out_dir}: exists and is not a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    replaceable = _files_we_wrote(out_dir)
+    names = [crop_file_name(i) for i in range(len(photo_faces.faces))]
+    for name in [FACES_JSON, *names]:
+        _check_may_write(out_dir / name, replaceable, photo.path)
+
+    entries = []
+    for index, (face, name) in enumerate(zip(photo_faces.faces, names)):
+        aligned = align_face(photo.pixels, np.asarray(face.points, dtype=np.float64), ALIGNED_SIZE)
+        path = save_photo(crop_photo(photo, aligned.crop), out_dir / name, overwrite=(out_dir / name).exists())
+        entries.append(
+            CropEntry(
+                index=index, crop_file=name, crop_sha256=_file_sha256(Path(path)), box=tuple(face.box),
+                points=np.asarray(face.points, dtype=np.float64), matrix=aligned.matrix,
+                score=float(face.score), quality=float(face.quality),
+            )
+        )
+    manifest = CropsManifest(
+        photo_path=str(Path(photo.path).resolve()) if photo.path is not None else "",
+        size_wh=photo.size_wh,
+        bit_depth=photo.bit_depth,
+        pixels_sha256=pixels_sha256(photo.pixels),
+        crop_size=ALIGNED_SIZE,
+        backend=photo_faces.backend,
+        faces=tuple(entries),
+        skipped=tuple(
+            SkippedEntry(box=tuple(s.detection.box), points=np.asarray(s.detection.points, dtype=np.float64),
+                         score=float(s.detection.score), reason=s.reason)
+            for s in photo_faces.skipped
+        ),
+    )
+    _write_text_atomic(out_dir / FACES_JSON, json.dumps(manifest.to_json(), indent=2) + "\n")
+    return manifest
+
+
+def read_manifest(folder: Path) -> CropsManifest:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FaceCropsError(f"{folder}: no such folder (make one with 'faceme align PHOTO --out-dir {folder}')")
+    path = folder / FACES_JSON
+    if not path.is_file():
+        raise FaceCropsError(f"{path}: missing; this folder was not written by 'faceme align'")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise FaceCropsError(f"{path}: cannot be read as JSON ({error})") from None
+    return CropsManifest.from_json(data, path)
+
+
+def check_manifest_matches(manifest: CropsManifest, photo: Photo, folder: Path) -> None:
+    """Refuse to paste faces aligned on another photo (or on an edited copy of this one)."""
+    json_path = Path(folder) / FACES_JSON
+    if tuple(manifest.size_wh) != tuple(photo.size_wh):
+        raise FaceCropsError(
+            f"{json_path} was made from a {manifest.size_wh[0]}x{manifest.size_wh[1]} photo "
+            f"({manifest.photo_path}), not from this {photo.size_wh[0]}x{photo.size_wh[1]} one"
+        )
+    if manifest.pixels_sha256 != pixels_sha256(photo.pixels):
+        raise FaceCropsError(
+            f"{json_path} was made from another photo ({manifest.photo_path}): the pixels differ; "
+            "run 'faceme align' on this photo first"
+        )
+
+
+def load_restored_faces(manifest: CropsManifest, folder: Path) -> list[RestoredFace]:
+    """Every crop listed in the manifest, validated, with its alignment matrix."""
+    from faceme_core.imageio import load_photo
+
+    faces = []
+    for entry in manifest.faces:
+        path = Path(folder) / entry.crop_file
+        if not path.is_file():
+            raise FaceCropsError(f"{path}: missing (face {entry.index} of {Path(folder) / FACES_JSON})")
+        crop = load_photo(path).pixels
+        expected = (manifest.crop_size, manifest.crop_size)
+        if crop.shape[:2] != expected:
+            raise FaceCropsError(
+                f"{path}: is {crop.shape[1]}x{crop.shape[0]} pixels, expected {expected[0]}x{expected[1]}; "
+                "edit the crop without resizing or cropping it"
+            )
+        try:
+            faces.append(RestoredFace(crop=crop, matrix=entry.matrix))
+        except ValueError as error:  # e.g. a hand-edited, singular matrix
+            raise FaceCropsError(f"{Path(folder) / FACES_JSON}: face {entry.index}: {error}") from None
+    return faces
+
+
+# ---- private ------------------------------------------------------------------------------------
+
+
+def _files_we_wrote(out_dir: Path) -> set[Path]:
+    """Files listed by an earlier faces.json here that still hold what we wrote."""
+    json_path = out_dir / FACES_JSON
+    if not json_path.exists():
+        return set()
+    try:
+        manifest = read_manifest(out_dir)
+    except FaceCropsError:
+        return set()  # not ours: faces.json itself will be refused
+    ours = {json_path}
+    for entry in manifest.faces:
+        path = out_dir / entry.crop_file
+        if path.is_file() and _file_sha256(path) == entry.crop_sha256:
+            ours.add(path)
+    return ours
+
+
+def _check_may_write(path: Path, replaceable: set[Path], source: Path | None) -> None:
+    if source is not None and path.exists() and path.resolve() == Path(source).resolve():
+        raise FaceCropsError(f"{path}: is the input photo; choose another output folder")
+    if path.exists() and path not in replaceable:
+        raise FaceCropsError(
+            f"{path}: already exists and was not written by 'faceme align' (or was edited since); "
+            "move it away or choose an empty output folder"
+        )
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _plain_file_name(name: Any) -> str:
+    """Crop names are bare file names: a JSON edited to point elsewhere is refused."""
+    name = str(name)
+    if not name or Path(name).name != name or name in (".", ".."):
+        raise ValueError(f"crop file name {name!r} must be a plain file name inside the folder")
+    return name
+
+
+def _box(values: Sequence[Any]) -> tuple[float, float, float, float]:
+    box = tuple(float(v) for v in values)
+    if len(box) != 4:
+        raise ValueError(f"box {list(values)!r} must have 4 numbers")
+    return box  # type: ignore[return-value]
+
+
+def _array(values: Any, shape: tuple[int, int], name: str) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64)
+    if array.shape != shape or not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be a {shape[0]}x{shape[1]} array of finite numbers")
+    return array
