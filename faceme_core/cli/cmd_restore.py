@@ -1,12 +1,159 @@
-"""`faceme restore` (placeholder until its issue lands)."""
+"""`faceme restore`: restore every face of whole photos with a person's reference photos."""
 
-from faceme_core.cli.common import add_command
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from pathlib import Path
+
+from faceme_core.cli.common import add_command, info, print_json
 from faceme_core.errors import FaceMeError
 
+DESCRIPTION = """\
+Restore the faces of whole photos with FaceMe, keeping the identity of the person in the reference
+photos. Faces whose ArcFace similarity to the references is at least --match-threshold get the
+references; the others are restored blind or left untouched (--others). Results are written as new
+files (-o for one photo, --out-dir for several); inputs are never modified.
 
-def register(subparsers):
-    add_command(subparsers, "restore", help="(not available yet)", handler=run)
+Many photos can be split across processes (one per GPU) with Hugging Face Accelerate:
+  accelerate launch --multi_gpu --num_processes 2 -m faceme_core.cli.main restore *.jpg --ref me.jpg --out-dir out/
+
+examples:
+  faceme restore grandma_1952.jpg --ref grandma_1960.jpg -o grandma_1952_restored.jpg
+  faceme restore scans/*.jpg --ref a.jpg --ref b.jpg --out-dir restored/ --sampler dpmpp-25 --json
+"""
 
 
-def run(args):
-    raise FaceMeError("this command is not available yet")
+def register(subparsers) -> None:
+    from faceme_core.restore.matching import IDENTITY_MATCH_THRESHOLD
+
+    parser = add_command(subparsers, "restore", help="restore the faces of whole photos with reference photos",
+                         description=DESCRIPTION, handler=run)
+    parser.add_argument("photos", nargs="+", type=Path, metavar="PHOTO", help="photos to restore")
+    parser.add_argument("--ref", action="append", type=Path, required=True, metavar="IMG",
+                        help="a good photo of the person (repeat for several references)")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("-o", "--output", type=Path, metavar="OUT", help="output file (one photo only)")
+    where.add_argument("--out-dir", type=Path, metavar="DIR", help="folder for the outputs (same file names)")
+    parser.add_argument("--sampler", default="ddpm-50", metavar="NAME",
+                        help="sampler preset: ddpm-50 (FaceMe's reference), dpmpp-25 or ddim-30 (ours, faster)")
+    parser.add_argument("--steps", type=int, help="denoising steps (default: the preset's)")
+    parser.add_argument("--identity-strength", type=float, default=5.0, metavar="X",
+                        help="identity guidance lambda (default 5.0, FaceMe's setting; 0 ignores the references)")
+    parser.add_argument("--seed", type=int, help="random seed, for reproducible results")
+    parser.add_argument("--no-color-correction", action="store_true", help="skip the wavelet colour correction")
+    parser.add_argument("--upscale", type=int, choices=(1, 2), default=1, help="output size factor (default 1)")
+    parser.add_argument("--faces", choices=("all", "largest"), default="all", help="which faces to consider")
+    parser.add_argument("--others", choices=("blind", "skip"), default="blind",
+                        help="faces not matching the references: restore blind (default) or leave untouched")
+    parser.add_argument("--match-threshold", type=float, default=IDENTITY_MATCH_THRESHOLD, metavar="S",
+                        help=f"ArcFace similarity for a face to match the references (default {IDENTITY_MATCH_THRESHOLD})")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+    parser.add_argument("--offload", action="store_true", help="keep idle model parts off the GPU (small GPUs)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.add_argument("--json", action="store_true", help="print a JSON report on stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    from faceme_core.engine.options import RestoreOptions
+    from faceme_core.restore.plan import PlanOptions
+
+    if args.output is not None and len(args.photos) > 1:
+        raise FaceMeError(f"-o names one output file but {len(args.photos)} photos were given: use --out-dir")
+    for path in [*args.photos, *args.ref]:
+        if not path.is_file():
+            raise FaceMeError(f"{path}: no such file")
+    _refuse_outputs_over_inputs(args)
+    try:
+        options = RestoreOptions(sampler=args.sampler, steps=args.steps, identity_strength=args.identity_strength,
+                                 seed=args.seed, color_correction=not args.no_color_correction)
+        options.validate()
+        plan_options = PlanOptions(faces=args.faces, others=args.others, match_threshold=args.match_threshold)
+    except ValueError as error:
+        raise FaceMeError(str(error)) from None
+
+    photos, state = _this_process_share(args.photos)
+    device = args.device if state is None else ("cpu" if state.device.type == "cpu" else str(state.device))
+    reports = _restore_all(photos, args, options, plan_options, device)
+    if state is not None:
+        from accelerate.utils import gather_object
+
+        reports = gather_object(reports)
+        if not state.is_main_process:
+            return 0 if all(report.get("error") is None for report in reports) else 2
+    if args.json:
+        print_json({"photos": reports})
+    return 0 if all(report.get("error") is None for report in reports) else 2
+
+
+def _restore_all(photos, args, options, plan_options, device) -> list[dict]:
+    from faceme_core.restore.plan import plan_photo
+    from faceme_core.restore.references import load_reference_set
+    from faceme_core.restore.session import RestoreSession, output_path_for
+
+    try:
+        session = RestoreSession.open(device=device, offload=args.offload)
+    except ValueError as error:  # a --device this machine does not have
+        raise FaceMeError(str(error)) from None
+    references = load_reference_set(args.ref, session.analyzer)
+    reports = []
+    for number, path in enumerate(photos, start=1):
+        try:
+            photo, faces = session.analyze(path)
+            plan = plan_photo(faces, references, plan_options)
+            output = output_path_for(path, output=args.output, out_dir=args.out_dir)
+            outcome = session.restore_to_file(
+                photo, plan.targets, output, options, left=plan.left, upscale=args.upscale,
+                overwrite=args.overwrite, progress=_progress_printer(number, len(photos), path),
+            )
+        except FaceMeError as error:
+            info(f"{path}: error: {error}")
+            reports.append({"input": str(path), "output": None, "error": str(error)})
+            continue
+        info(f"{path} -> {outcome.output} ({len(outcome.faces)} faces restored, {len(outcome.left)} left, "
+             f"{outcome.seconds:.1f} s)")
+        reports.append(_outcome_report(outcome))
+    return reports
+
+
+def _refuse_outputs_over_inputs(args: argparse.Namespace) -> None:
+    """Fail before loading any model when an output would replace an input photo."""
+    from faceme_core.restore.session import output_path_for
+
+    for photo in args.photos:
+        output = output_path_for(photo, output=args.output, out_dir=args.out_dir)
+        if output.exists() and output.resolve() == photo.resolve():
+            raise FaceMeError(f"{photo}: the output would replace the input; choose another -o or --out-dir")
+
+
+def _this_process_share(photos: list[Path]):
+    """Under `accelerate launch` with several processes, each takes its share of the photos."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return photos, None
+    import torch
+    from accelerate import PartialState
+
+    # Without CUDA, accelerate only forms a process group when told to use the CPU (gloo).
+    state = PartialState(cpu=not torch.cuda.is_available())
+    with state.split_between_processes(photos) as share:
+        return list(share), state
+
+
+def _progress_printer(number: int, total: int, path: Path):
+    def report(event) -> None:
+        if event.step == event.step_count or event.step == 1:
+            info(f"[{number}/{total}] {path.name}: face {event.face_index + 1}/{event.face_count} "
+                 f"step {event.step}/{event.step_count}")
+    return report
+
+
+def _outcome_report(outcome) -> dict:
+    return {
+        "input": str(outcome.input),
+        "output": str(outcome.output),
+        "seconds": round(outcome.seconds, 3),
+        "faces": [dataclasses.asdict(face) for face in outcome.faces],
+        "left": [dataclasses.asdict(face) for face in outcome.left],
+        "error": None,
+    }

@@ -1,0 +1,1 @@
+"""Whole-photo restoration: find the faces, decide whose references each one gets, restore, paste back."""

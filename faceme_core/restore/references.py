@@ -1,0 +1,86 @@
+"""Reference photos: find the face in each and turn it into what the engine and the matcher need."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from faceme_core.engine.restorer import ReferenceFace
+from faceme_core.errors import FaceMeError, ModelMissingError
+from faceme_core.faces.analyzer import FaceAnalyzer
+from faceme_core.faces.types import Embedding, Face
+from faceme_core.imageio import load_photo
+
+ARCFACE_MODEL_PREFIX = "insightface/"
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    """The references of one person, in the forms the engine, the matcher and the report need."""
+
+    faces: tuple[ReferenceFace, ...]
+    embeddings: tuple[Embedding, ...]
+    names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.faces)
+
+
+def load_reference(
+    path: Path, analyzer: FaceAnalyzer, box_hint: tuple[float, float, float, float] | None = None
+) -> tuple[ReferenceFace, Embedding]:
+    """The reference face in ``path``: the one overlapping ``box_hint`` best, else the largest face."""
+    if not analyzer.embedding_model_id.startswith(ARCFACE_MODEL_PREFIX):
+        raise ModelMissingError(
+            "references need the insightface antelopev2 pack (FaceMe's ArcFace identity model): "
+            "run `faceme models download antelopev2` or `faceme models import DIR`"
+        )
+    photo = load_photo(path)
+    rgb = photo.rgb8()
+    faces = analyzer.analyze_rgb(rgb).faces
+    if not faces:
+        raise FaceMeError(f"{path}: no face large enough to use as a reference was found")
+    index = pick_reference_face(faces, box_hint)
+    face = faces[index]
+    reference = ReferenceFace(
+        image=rgb,
+        box=face.box,
+        arcface=face.embedding.vector,
+        cache_key=f"{file_sha256(path)}:{index}",
+    )
+    return reference, face.embedding
+
+
+def load_reference_set(paths: Sequence[Path], analyzer: FaceAnalyzer) -> ReferenceSet:
+    loaded = [load_reference(Path(path), analyzer) for path in paths]
+    return ReferenceSet(
+        faces=tuple(reference for reference, _ in loaded),
+        embeddings=tuple(embedding for _, embedding in loaded),
+        names=tuple(Path(path).name for path in paths),
+    )
+
+
+def pick_reference_face(faces: Sequence[Face], box_hint: tuple[float, float, float, float] | None) -> int:
+    if box_hint is not None:
+        return max(range(len(faces)), key=lambda i: box_iou(faces[i].box, box_hint))
+    return max(range(len(faces)), key=lambda i: box_area(faces[i].box))
+
+
+def box_area(box: Sequence[float]) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    inter = box_area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
+    union = box_area(a) + box_area(b) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
