@@ -1,0 +1,323 @@
+"""Grouping faces into people: pure functions of embedding arrays, no database.
+
+The album library (``faceme_core.library.grouping``) calls:
+
+- ``params_for_model(model_id)``: the thresholds of one embedding model (``ClusteringParams``).
+- ``assign_to_people(vectors, people, params, rejected)``: the incremental step. Each new face
+  joins the person holding its most similar face (nearest member) if that similarity reaches
+  ``join_similarity``, never a person it was rejected from.
+- ``group_unassigned(vectors, params)``: faces no person took form new people. Average-linkage
+  groups at ``join_similarity`` with at least ``min_faces`` faces become people; each leftover face
+  then joins the group holding its nearest face within the threshold (the incremental rule), or
+  stays unassigned (-1).
+- ``recluster(vectors, locked, rejected, params)``: everything again from scratch, keeping every
+  user decision (see its docstring for the exact guarantees), and ``keep_person_ids`` to carry
+  person ids (names) over to the new groups.
+- ``bcubed(pred, truth)``: the evaluation measure.
+
+Why two linkages. Joining an existing person uses the nearest member: a person legitimately spans
+several looks (child and adult, with and without glasses, and every merge the user made), and a
+centroid or mean would sit between those looks and match none. Forming a new person has no user
+evidence behind it, so it needs a coherent group: average linkage (mean similarity between two
+groups >= threshold) refuses the chains that single linkage builds through look-alikes. Measured
+(BCubed F, dlib threshold 0.94): on the test photos (25 faces, 16 people) average linkage 0.94,
+DBSCAN-style single linkage 0.80; on 3,000 synthetic faces of 100 people, average linkage plus the
+leftover join 0.997, DBSCAN 0.13 (chains merge almost everyone).
+
+All similarities are cosine similarities of L2-normalised vectors (inputs are normalised here too).
+Embeddings of different models are never compared: every array must come from ``params.model_id``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Mapping, Set
+
+import numpy as np
+
+from faceme_core.library.clustering_eval import BCubedScore, bcubed, synthetic_embeddings
+from faceme_core.library.clustering_graph import similar_pairs
+from faceme_core.library.clustering_linkage import (
+    attach_to_nearest,
+    average_linkage_groups,
+    labels_from_groups,
+    subgraph,
+)
+
+__all__ = [
+    "BCubedScore",
+    "ClusteringParams",
+    "assign_to_people",
+    "bcubed",
+    "group_unassigned",
+    "keep_person_ids",
+    "params_for_model",
+    "recluster",
+    "synthetic_embeddings",
+]
+
+DLIB_MODEL_ID = "dlib/resnet-v1"
+ARCFACE_MODEL_ID = "insightface/antelopev2/glintr100"
+
+# Rows of new faces per similarity block in assign_to_people (block = rows x all member faces).
+_ASSIGN_BLOCK_ELEMENTS = 16_000_000
+
+
+@dataclass(frozen=True)
+class ClusteringParams:
+    """Thresholds for one embedding model.
+
+    join_similarity: cosine similarity at or above which a face joins a person (nearest member)
+        and two groups may form one new person (average linkage).
+    min_faces: the density rule: a new person needs at least this many mutually similar faces
+        (like Immich's "minimum recognized faces"); smaller groups stay unassigned.
+    embedding_dim: the model's vector length, checked on every input (None: not checked).
+    """
+
+    model_id: str
+    join_similarity: float
+    min_faces: int = 2
+    embedding_dim: int | None = None
+
+    def __post_init__(self) -> None:
+        if not -1.0 <= self.join_similarity <= 1.0:
+            raise ValueError(f"join_similarity: expected a cosine similarity in [-1, 1], got {self.join_similarity}")
+        if self.min_faces < 1:
+            raise ValueError(f"min_faces: expected at least 1, got {self.min_faces}")
+
+
+# dlib ResNet (dlib_face_recognition_resnet_model_v1): dlib's own rule is "same person if the
+# euclidean distance of the raw descriptors is below 0.6". The raw descriptors are NOT unit length:
+# on our test photos their norms are 1.30-1.67 (median 1.41). For norms n, d^2 = 2n^2(1 - cos), so
+# d = 0.6 is cos = 1 - 0.18 / n^2 = 0.909 at the median norm (a fit over the 300 face pairs of the
+# test photos gives 0.911 where d = 0.6). That rule is tuned for verification (LFW); for grouping,
+# dlib's own face_clustering.py example uses 0.5 (cos ~0.937), and on the test photos average
+# linkage is best at 0.94-0.95 (raw distance ~0.47: old scans and children put different people at
+# 0.93-0.97). 0.94 is the conservative end of that plateau. min_faces 2: albums hold many people
+# with only two or three photos; a pair of look-alikes at 0.94 is rarer than a true pair.
+#
+# insightface glintr100 (ArcFace, antelopev2): on album photos (old, degraded, years apart) the
+# same person typically scores 0.4-0.5, higher on good photos; different people rarely exceed
+# 0.2-0.3 (ArcFace trains an additive angular margin that pushes strangers towards orthogonal).
+# Immich groups with the same insightface model family at a maximum cosine distance of 0.5
+# (similarity 0.5; lowered from 0.6 because different people were merged, immich PR #7689), with
+# nearest-neighbour joining and 3 minimum faces. Our new groups need a MEAN similarity above the
+# threshold (average linkage), which a person at a typical 0.4-0.5 would fail at 0.5, so we set
+# 0.4: above the strangers' tail, below the typical same-person score. min_faces 2 as for dlib.
+# Not measured here: no ArcFace weights are available offline.
+_PARAMS = {
+    DLIB_MODEL_ID: ClusteringParams(model_id=DLIB_MODEL_ID, join_similarity=0.94, min_faces=2, embedding_dim=128),
+    ARCFACE_MODEL_ID: ClusteringParams(model_id=ARCFACE_MODEL_ID, join_similarity=0.4, min_faces=2, embedding_dim=512),
+}
+
+
+def params_for_model(model_id: str) -> ClusteringParams:
+    """The documented thresholds for an embedding model id; ValueError for an unknown one."""
+    try:
+        return _PARAMS[model_id]
+    except KeyError:
+        known = ", ".join(sorted(_PARAMS))
+        raise ValueError(f"model_id: no clustering thresholds for {model_id!r} (known: {known})") from None
+
+
+def assign_to_people(
+    vectors: np.ndarray,
+    people: Mapping[int, np.ndarray],
+    params: ClusteringParams,
+    rejected: Set[tuple[int, int]] = frozenset(),
+) -> list[int | None]:
+    """For each row of ``vectors`` (n, d): the person id it joins, or None.
+
+    ``people`` maps person id -> that person's face vectors (m_i, d). A face joins the person with
+    its most similar member when that similarity is >= ``params.join_similarity``; ``rejected``
+    holds (row index, person id) pairs that must never be chosen (the next best person may be).
+    Exact (every member is compared) and fast: one matrix product per block of rows; 1,000 faces
+    against 100,000 members take 0.2-0.6 s on the 2-core test machine.
+    """
+    x = _unit_rows(vectors, params, "vectors")
+    ids = [int(pid) for pid, members in people.items() if len(members)]
+    if len(x) == 0 or not ids:
+        return [None] * len(x)
+    blocks = [_unit_rows(np.asarray(people[pid]), params, f"people[{pid}]") for pid in ids]
+    members = np.concatenate(blocks)
+    owner = np.repeat(np.arange(len(ids)), [len(b) for b in blocks])
+    starts = np.concatenate([[0], np.cumsum([len(b) for b in blocks])])
+    column_of = {pid: k for k, pid in enumerate(ids)}
+    rejected_by_row = _rejections_by_row(rejected, len(x), "rejected")
+
+    result: list[int | None] = [None] * len(x)
+    step = max(1, _ASSIGN_BLOCK_ELEMENTS // len(members))
+    for start in range(0, len(x), step):
+        sims = x[start : start + step] @ members.T
+        for row in range(start, min(len(x), start + step)):
+            for pid in rejected_by_row.get(row, ()):
+                k = column_of.get(pid)
+                if k is not None:
+                    sims[row - start, starts[k] : starts[k + 1]] = -np.inf
+        best = sims.argmax(axis=1)
+        best_sim = sims[np.arange(len(best)), best]
+        for offset in np.nonzero(best_sim >= params.join_similarity)[0]:
+            result[start + offset] = ids[owner[best[offset]]]
+    return result
+
+
+def group_unassigned(vectors: np.ndarray, params: ClusteringParams, method: str = "auto") -> np.ndarray:
+    """Labels (n,) int64 for faces that belong to no person yet: 0..k-1 for new people (largest
+    first), -1 for faces that stay unassigned.
+
+    1. Average-linkage groups at ``join_similarity`` (two groups merge while their mean similarity
+       is >= the threshold); groups of at least ``min_faces`` faces become people.
+    2. Every other face joins the new person holding its most similar face if that similarity is
+       >= ``join_similarity`` (what ``assign_to_people`` would do once the groups exist).
+
+    ``method`` chooses the neighbour search (``clustering_graph.similar_pairs``): "auto" is exact
+    below 20,000 faces and approximate (probed cells) above; 100,000 faces take 4-11 s on the
+    2-core test machine (benchmarks/bench_clustering.py).
+    """
+    x = _unit_rows(vectors, params, "vectors")
+    edges = similar_pairs(x, params.join_similarity, method)
+    groups = average_linkage_groups(x, edges, params.join_similarity)
+    labels = labels_from_groups(len(x), [g for g in groups if len(g) >= params.min_faces])
+    return attach_to_nearest(labels, edges)
+
+
+def recluster(
+    vectors: np.ndarray,
+    locked: Mapping[int, int],
+    rejected: Set[tuple[int, int]],
+    params: ClusteringParams,
+    method: str = "auto",
+) -> np.ndarray:
+    """Group every face again; labels (n,) int64, -1 for unassigned faces.
+
+    ``locked`` maps row -> person id for faces the user assigned; ``rejected`` holds
+    (row, person id) pairs the user refused. Guarantees:
+
+    - all locked rows of one person share one label, and no other person's locked rows share it
+      (a merge the user made is simply locked rows of one person id); labels 0..P-1 are the locked
+      people in increasing person id;
+    - a row never gets the label of a locked person it was rejected from;
+    - every other face may move.
+
+    Steps: (1) locked people are fixed groups; (2) each free face notes the locked person holding
+    its nearest face within the threshold; (3) free faces are grouped by average linkage; a group
+    whose faces mostly chose one locked person joins it (minus faces rejected from it), other
+    groups of ``min_faces`` or more become new labels, faces of smaller groups keep their own
+    choice; (4) faces still alone join the label of their nearest labelled face within the
+    threshold, never a rejected person's.
+
+    Labels are group numbers, not person ids: ``keep_person_ids`` tells which existing person each
+    label continues, so names survive a recluster.
+    """
+    x = _unit_rows(vectors, params, "vectors")
+    n = len(x)
+    _check_rows(locked, n, "locked")
+    rejected_by_row = _rejections_by_row(rejected, n, "rejected")
+    for row, pid in locked.items():
+        if pid in rejected_by_row.get(row, ()):
+            raise ValueError(f"locked/rejected: row {row} is both assigned to and rejected from person {pid}")
+    edges = similar_pairs(x, params.join_similarity, method)
+
+    # 1. Locked people are fixed groups, one label each.
+    label_of_person = {pid: k for k, pid in enumerate(sorted({int(pid) for pid in locked.values()}))}
+    labels = np.full(n, -1, dtype=np.int64)
+    for row, pid in locked.items():
+        labels[row] = label_of_person[int(pid)]
+    forbidden = {
+        (row, label_of_person[pid]) for row, pids in rejected_by_row.items() for pid in pids if pid in label_of_person
+    }
+    free = np.flatnonzero(labels < 0)
+    if len(free) == 0:
+        return labels
+
+    # 2. Each free face's choice: the locked person holding its nearest face.
+    choice = attach_to_nearest(labels, edges, forbidden)
+
+    # 3. Free faces grouped among themselves.
+    groups = average_linkage_groups(x[free], subgraph(edges, free, n), params.join_similarity)
+    next_label = len(label_of_person)
+    for group in sorted(groups, key=lambda g: (-len(g), int(g.min()))):
+        rows = free[group]
+        chosen = choice[rows][choice[rows] >= 0]
+        winner = np.bincount(chosen).argmax() if len(chosen) else -1
+        if winner >= 0 and 2 * np.count_nonzero(chosen == winner) > len(rows):
+            labels[[row for row in rows if (int(row), int(winner)) not in forbidden]] = winner
+        elif len(rows) >= params.min_faces:
+            labels[rows] = next_label
+            next_label += 1
+        else:
+            labels[rows] = choice[rows]
+
+    # 4. Faces still alone join their nearest labelled face (never a rejected person).
+    return attach_to_nearest(labels, edges, forbidden)
+
+
+def keep_person_ids(
+    labels: np.ndarray,
+    locked: Mapping[int, int],
+    current: Mapping[int, int],
+    rejected: Set[tuple[int, int]] = frozenset(),
+) -> dict[int, int]:
+    """Which existing person id each label of ``recluster`` keeps; labels left out are new people.
+
+    A label holding locked rows is that person. Every other label takes the person most of its
+    faces had before (``current``: row -> person id), largest overlaps first, each person at most
+    once, never a person one of its faces was rejected from.
+    """
+    person_of: dict[int, int] = {}
+    for row, pid in locked.items():
+        person_of.setdefault(int(labels[row]), int(pid))
+    claimed = set(person_of.values())
+    rejected_people: dict[int, set[int]] = defaultdict(set)
+    for row, pid in rejected:
+        rejected_people[int(row)].add(int(pid))
+    overlap: dict[tuple[int, int], int] = defaultdict(int)
+    for row, pid in current.items():
+        label = int(labels[row])
+        if label >= 0 and label not in person_of:
+            overlap[(label, int(pid))] += 1
+    for (label, pid), _count in sorted(overlap.items(), key=lambda item: (-item[1], item[0][1], item[0][0])):
+        if label in person_of or pid in claimed:
+            continue
+        if any(pid in rejected_people[row] for row in np.nonzero(labels == label)[0]):
+            continue
+        person_of[label] = pid
+        claimed.add(pid)
+    return person_of
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _unit_rows(vectors: np.ndarray, params: ClusteringParams, name: str) -> np.ndarray:
+    """float32 (n, d) with unit rows; ValueError naming the argument for anything else."""
+    array = np.asarray(vectors)
+    if array.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D array (faces, dims), got shape {array.shape}")
+    if params.embedding_dim is not None and array.shape[1] != params.embedding_dim and len(array):
+        raise ValueError(
+            f"{name}: {params.model_id} embeddings have {params.embedding_dim} dims, got {array.shape[1]}"
+        )
+    array = array.astype(np.float32, copy=False)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name}: contains NaN or infinite values")
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    if (norms < 1e-6).any():
+        raise ValueError(f"{name}: row {int(np.argmin(norms))} is a zero vector")
+    return array / norms
+
+
+def _check_rows(mapping: Mapping[int, int], n: int, name: str) -> None:
+    bad = [row for row in mapping if not 0 <= row < n]
+    if bad:
+        raise ValueError(f"{name}: row {bad[0]} is out of range for {n} faces")
+
+
+def _rejections_by_row(rejected: Set[tuple[int, int]], n: int, name: str) -> dict[int, set[int]]:
+    by_row: dict[int, set[int]] = defaultdict(set)
+    for row, pid in rejected:
+        if not 0 <= row < n:
+            raise ValueError(f"{name}: row {row} is out of range for {n} faces")
+        by_row[int(row)].add(int(pid))
+    return by_row

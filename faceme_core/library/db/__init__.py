@@ -1,0 +1,1 @@
+"""The library's SQLite schema (SQLAlchemy Core tables) and its ordered migrations."""

@@ -1,0 +1,133 @@
+"""Schema versions as an ordered list of migration steps keyed on ``PRAGMA user_version``.
+
+Step N upgrades a version N-1 database to version N. Opening a library runs the missing steps in one
+transaction each (an interrupted upgrade leaves the previous version intact); a library written by a
+newer FaceMe is refused rather than damaged. Never edit a released step: append a new one.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import Connection
+
+from faceme_core.errors import LibraryError
+
+
+def _v1_photos_faces_people(conn: Connection) -> None:
+    # AUTOINCREMENT: ids users see (faces, people, references, jobs) are never reused after a delete.
+    for statement in (
+        "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE albums (id INTEGER PRIMARY KEY, path VARCHAR NOT NULL UNIQUE, added_at FLOAT NOT NULL)",
+        """CREATE TABLE photos (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            album_id INTEGER NOT NULL REFERENCES albums(id) ON DELETE CASCADE,
+            path VARCHAR NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            content_hash VARCHAR,
+            width INTEGER,
+            height INTEGER,
+            format VARCHAR,
+            date_taken VARCHAR,
+            status VARCHAR NOT NULL,
+            error TEXT,
+            skipped_faces INTEGER NOT NULL DEFAULT 0,
+            analyzer VARCHAR,
+            scanned_at FLOAT NOT NULL)""",
+        "CREATE INDEX ix_photos_content_hash ON photos(content_hash)",
+        "CREATE INDEX ix_photos_album_id ON photos(album_id)",
+        """CREATE TABLE faces (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+            x0 FLOAT NOT NULL, y0 FLOAT NOT NULL, x1 FLOAT NOT NULL, y1 FLOAT NOT NULL,
+            points BLOB NOT NULL,
+            score FLOAT NOT NULL,
+            quality FLOAT NOT NULL,
+            thumbnail VARCHAR)""",
+        "CREATE INDEX ix_faces_photo_id ON faces(photo_id)",
+        """CREATE TABLE embeddings (
+            face_id INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+            model_id VARCHAR NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (face_id, model_id))""",
+        "CREATE INDEX ix_embeddings_model_id ON embeddings(model_id)",
+        """CREATE TABLE people (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name VARCHAR,
+            hidden BOOLEAN NOT NULL DEFAULT 0,
+            cover_face_id INTEGER REFERENCES faces(id) ON DELETE SET NULL,
+            created_at FLOAT NOT NULL)""",
+        """CREATE TABLE assignments (
+            face_id INTEGER NOT NULL PRIMARY KEY REFERENCES faces(id) ON DELETE CASCADE,
+            person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            source VARCHAR NOT NULL CHECK (source IN ('auto', 'user')),
+            assigned_at FLOAT NOT NULL)""",
+        "CREATE INDEX ix_assignments_person_id ON assignments(person_id)",
+        """CREATE TABLE rejections (
+            face_id INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+            person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            created_at FLOAT NOT NULL,
+            PRIMARY KEY (face_id, person_id))""",
+        """CREATE TABLE person_refs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            face_id INTEGER REFERENCES faces(id) ON DELETE CASCADE,
+            file_path VARCHAR,
+            added_at FLOAT NOT NULL,
+            CHECK ((face_id IS NULL) != (file_path IS NULL)))""",
+        "CREATE INDEX ix_person_refs_person_id ON person_refs(person_id)",
+    ):
+        conn.exec_driver_sql(statement)
+
+
+def _v2_restore_jobs(conn: Connection) -> None:
+    for statement in (
+        """CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            out_dir VARCHAR NOT NULL,
+            state VARCHAR NOT NULL,
+            selection TEXT NOT NULL,
+            created_at FLOAT NOT NULL,
+            updated_at FLOAT NOT NULL)""",
+        """CREATE TABLE job_items (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+            output_path VARCHAR NOT NULL,
+            state VARCHAR NOT NULL,
+            error TEXT,
+            report TEXT,
+            started_at FLOAT,
+            finished_at FLOAT)""",
+        "CREATE INDEX ix_job_items_job_state ON job_items(job_id, state)",
+    ):
+        conn.exec_driver_sql(statement)
+
+
+# MIGRATIONS[i] upgrades version i to version i + 1.
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1_photos_faces_people, _v2_restore_jobs)
+LATEST_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: Connection) -> int:
+    return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+
+
+def check_version(version: int, where: str) -> None:
+    if version > LATEST_VERSION:
+        raise LibraryError(
+            f"{where}: this library was written by a newer FaceMe (schema version {version}, this version "
+            f"knows up to {LATEST_VERSION}); update FaceMe to open it"
+        )
+
+
+def pending_steps(version: int, target: int = LATEST_VERSION) -> list[int]:
+    """The versions to migrate to, in order (empty when up to date)."""
+    return list(range(version + 1, target + 1))
+
+
+def apply_step(conn: Connection, to_version: int) -> None:
+    """Run one step inside the caller's transaction and record the new version with it."""
+    MIGRATIONS[to_version - 1](conn)
+    conn.exec_driver_sql(f"PRAGMA user_version = {int(to_version)}")

@@ -1,0 +1,385 @@
+"""Persisted batch restoration jobs (`faceme restore-album`): create, run, pause, resume, cancel.
+
+A job is a list of items, one per photo: pending -> running -> done | failed. Each state change is
+committed before and after the photo's work, so after a crash or reboot an item found "running" was
+interrupted and is simply redone (its output is written atomically by the restore function, so no
+half-written file can exist), done items are never redone, and none is lost.
+
+Outputs go to OUT_DIR/<album folder name>/<path inside the album>, never beside the originals: an
+out-dir inside an album folder, or holding one, is refused. The out-dir is recorded (and marked with
+``walk.OUTPUT_MARKER``) so scans skip it. The restoration itself is a function passed in
+(``restore_photo_fn(PhotoTask) -> PhotoOutcome``), so jobs are testable without the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from faceme_core.errors import FaceMeError, LibraryError
+from faceme_core.library.db import schema
+from faceme_core.library.db.codec import blob_to_points
+from faceme_core.library.eta import EtaClock
+from faceme_core.library.library import Library
+from faceme_core.library.people import PersonKey, resolve_person
+from faceme_core.library.scan import is_under
+from faceme_core.library.types import (
+    FaceOutcome,
+    JobInfo,
+    JobItemInfo,
+    JobProgress,
+    PhotoOutcome,
+    PhotoTask,
+    TaskFace,
+    TaskReference,
+)
+from faceme_core.library.walk import OUTPUT_MARKER
+
+RestorePhotoFn = Callable[[PhotoTask], PhotoOutcome]
+
+
+# --- creating ---------------------------------------------------------------------------------------
+
+
+def check_out_dir(out_dir: Path | str, album_paths: Iterable[str]) -> Path:
+    """The out-dir as a real absolute path; refuses one inside an album folder or holding one."""
+    path = os.path.realpath(os.path.expanduser(str(out_dir)))
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise LibraryError(f"--out-dir {out_dir}: exists and is not a folder")
+    for album in album_paths:
+        if is_under(path, album):
+            raise LibraryError(
+                f"--out-dir {out_dir}: is inside the album folder {album}; choose a folder outside your albums"
+            )
+        if is_under(album, path):
+            raise LibraryError(
+                f"--out-dir {out_dir}: holds the album folder {album}; choose a folder outside your albums"
+            )
+    return Path(path)
+
+
+def _select_photos(conn: Connection, people: list[PersonKey], photo_paths: list[Path | str]) -> list[int]:
+    photos, faces, assignments = schema.photos, schema.faces, schema.assignments
+    selected: set[int] = set()
+    if people:
+        person_ids = [resolve_person(conn, key) for key in people]
+        selected |= set(
+            conn.execute(
+                select(faces.c.photo_id)
+                .join(assignments, assignments.c.face_id == faces.c.id)
+                .join(photos, photos.c.id == faces.c.photo_id)
+                .where(assignments.c.person_id.in_(person_ids), photos.c.status == "ok")
+            ).scalars()
+        )
+    for given in photo_paths:
+        spelled = os.path.abspath(os.path.expanduser(str(given)))
+        candidates = {spelled, os.path.realpath(spelled)}  # photos are stored as found under the album
+        row = conn.execute(
+            select(photos.c.id, photos.c.status, photos.c.error).where(photos.c.path.in_(candidates)).limit(1)
+        ).one_or_none()
+        if row is None:
+            raise LibraryError(f"--photo {given}: not in the library; scan its folder first ('faceme scan FOLDER')")
+        if row.status != "ok":
+            detail = f": {row.error}" if row.error else ""
+            raise LibraryError(f"--photo {given}: cannot be restored, the library has it as {row.status}{detail}")
+        selected.add(row.id)
+    if not people and not photo_paths:
+        selected = set(
+            conn.execute(
+                select(photos.c.id).where(photos.c.status == "ok", photos.c.id.in_(select(faces.c.photo_id)))
+            ).scalars()
+        )
+    return sorted(selected)
+
+
+def create_job(
+    library: Library, out_dir: Path | str, *, people: Iterable[PersonKey] = (), photos: Iterable[Path | str] = ()
+) -> int:
+    """A new pending job restoring the photos of ``people`` plus ``photos`` (neither: every photo with
+    faces). Returns its id; nothing is restored until ``run_job``."""
+    people, photos = list(people), list(photos)
+    with library.transaction() as conn:
+        albums = {row.id: row.path for row in conn.execute(select(schema.albums.c.id, schema.albums.c.path))}
+        target = check_out_dir(out_dir, albums.values())
+        photo_ids = _select_photos(conn, people, photos)
+        if not photo_ids:
+            raise LibraryError("no photo to restore: the selection has no scanned photo with faces")
+        rows = conn.execute(
+            select(schema.photos.c.id, schema.photos.c.path, schema.photos.c.album_id)
+            .where(schema.photos.c.id.in_(photo_ids))
+            .order_by(schema.photos.c.path)
+        ).all()
+        folder_of_album = _album_folders({row.album_id: albums[row.album_id] for row in rows})
+        now = time.time()
+        selection = json.dumps({"people": [str(p) for p in people], "photos": [str(p) for p in photos]})
+        job_id = conn.execute(
+            insert(schema.jobs).values(
+                out_dir=str(target), state="pending", selection=selection, created_at=now, updated_at=now
+            )
+        ).inserted_primary_key[0]
+        items = []
+        for row in rows:
+            relative = os.path.relpath(row.path, albums[row.album_id])
+            items.append(
+                dict(
+                    job_id=job_id,
+                    photo_id=row.id,
+                    output_path=str(target / folder_of_album[row.album_id] / relative),
+                    state="pending",
+                )
+            )
+        conn.execute(insert(schema.job_items), items)
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            (target / OUTPUT_MARKER).write_text("Restored by FaceMe. FaceMe never scans this folder as an album.\n")
+        except OSError as error:  # rolls the job back
+            raise LibraryError(f"--out-dir {out_dir}: cannot write there ({error.strerror or error})") from error
+    return job_id
+
+
+def _album_folders(albums: dict[int, str]) -> dict[int, str]:
+    """Each album's folder name under the out-dir; two albums with the same name get their id added."""
+    names = {
+        album_id: os.path.basename(path.rstrip(os.sep)) or f"album-{album_id}" for album_id, path in albums.items()
+    }
+    clashes = {name for name in names.values() if list(names.values()).count(name) > 1}
+    return {album_id: f"{name}-{album_id}" if name in clashes else name for album_id, name in names.items()}
+
+
+# --- state ----------------------------------------------------------------------------------------
+
+
+def _job_row(conn: Connection, job_id: int):
+    row = conn.execute(select(schema.jobs).where(schema.jobs.c.id == int(job_id))).one_or_none()
+    if row is None:
+        raise LibraryError(f"no restore job with id {job_id} (see 'faceme restore-album --list')")
+    return row
+
+
+def _info(conn: Connection, row) -> JobInfo:
+    counts = dict(
+        conn.execute(
+            select(schema.job_items.c.state, func.count())
+            .where(schema.job_items.c.job_id == row.id)
+            .group_by(schema.job_items.c.state)
+        ).all()
+    )
+    return JobInfo(
+        id=row.id,
+        out_dir=Path(row.out_dir),
+        state=row.state,
+        created_at=row.created_at,
+        total=sum(counts.values()),
+        done=counts.get("done", 0),
+        failed=counts.get("failed", 0),
+        pending=counts.get("pending", 0) + counts.get("running", 0),
+    )
+
+
+def job_info(library: Library, job_id: int) -> JobInfo:
+    with library.reading() as conn:
+        return _info(conn, _job_row(conn, job_id))
+
+
+def list_jobs(library: Library) -> list[JobInfo]:
+    with library.reading() as conn:
+        return [_info(conn, row) for row in conn.execute(select(schema.jobs).order_by(schema.jobs.c.id))]
+
+
+def job_items(library: Library, job_id: int) -> list[JobItemInfo]:
+    items, photos = schema.job_items, schema.photos
+    with library.reading() as conn:
+        _job_row(conn, job_id)
+        rows = conn.execute(
+            select(items, photos.c.path)
+            .join(photos, photos.c.id == items.c.photo_id)
+            .where(items.c.job_id == int(job_id))
+            .order_by(items.c.id)
+        ).all()
+    return [
+        JobItemInfo(
+            id=row.id,
+            photo_path=Path(row.path),
+            output_path=Path(row.output_path),
+            state=row.state,
+            error=row.error,
+            faces=tuple(FaceOutcome(**face) for face in json.loads(row.report)) if row.report else (),
+        )
+        for row in rows
+    ]
+
+
+def _set_job_state(conn: Connection, job_id: int, state: str) -> None:
+    conn.execute(update(schema.jobs).where(schema.jobs.c.id == job_id).values(state=state, updated_at=time.time()))
+
+
+def pause_job(library: Library, job_id: int) -> None:
+    """Stop after the photo in progress (a runner in another thread or process sees it); resumable."""
+    with library.transaction() as conn:
+        row = _job_row(conn, job_id)
+        if row.state in ("pending", "running"):
+            _set_job_state(conn, row.id, "paused")
+
+
+def cancel_job(library: Library, job_id: int) -> None:
+    """Stop for good: items not yet done are cancelled; outputs already written stay."""
+    with library.transaction() as conn:
+        row = _job_row(conn, job_id)
+        if row.state == "done":
+            raise LibraryError(f"job {job_id} is already done")
+        _set_job_state(conn, row.id, "cancelled")
+        conn.execute(
+            update(schema.job_items)
+            .where(schema.job_items.c.job_id == row.id, schema.job_items.c.state.in_(("pending", "running")))
+            .values(state="cancelled")
+        )
+
+
+# --- running --------------------------------------------------------------------------------------
+
+
+def build_task(conn: Connection, job_id: int, item) -> PhotoTask:
+    """Everything the restoration needs for one item: faces, their people and those people's references."""
+    faces, assignments, people, photos = schema.faces, schema.assignments, schema.people, schema.photos
+    photo_path = conn.execute(select(photos.c.path).where(photos.c.id == item.photo_id)).scalar_one()
+    rows = conn.execute(
+        select(faces, assignments.c.person_id, people.c.name)
+        .join(assignments, assignments.c.face_id == faces.c.id, isouter=True)
+        .join(people, people.c.id == assignments.c.person_id, isouter=True)
+        .where(faces.c.photo_id == item.photo_id)
+        .order_by(faces.c.id)
+    ).all()
+    references = {
+        person_id: _task_references(conn, person_id)
+        for person_id in {r.person_id for r in rows if r.person_id is not None}
+    }
+    task_faces = tuple(
+        TaskFace(
+            face_id=row.id,
+            box=(row.x0, row.y0, row.x1, row.y1),
+            points=tuple((float(x), float(y)) for x, y in blob_to_points(row.points)),
+            person_id=row.person_id,
+            person_name=row.name,
+            references=references.get(row.person_id, ()),
+        )
+        for row in rows
+    )
+    return PhotoTask(
+        job_id=job_id,
+        item_id=item.id,
+        photo_path=Path(photo_path),
+        output_path=Path(item.output_path),
+        faces=task_faces,
+    )
+
+
+def _task_references(conn: Connection, person_id: int) -> tuple[TaskReference, ...]:
+    """The person's references that can be read now (a missing album photo or file is left out)."""
+    refs, faces, photos = schema.person_refs, schema.faces, schema.photos
+    rows = conn.execute(
+        select(
+            refs.c.face_id,
+            refs.c.file_path,
+            photos.c.path,
+            photos.c.status,
+            faces.c.x0,
+            faces.c.y0,
+            faces.c.x1,
+            faces.c.y1,
+        )
+        .join(faces, faces.c.id == refs.c.face_id, isouter=True)
+        .join(photos, photos.c.id == faces.c.photo_id, isouter=True)
+        .where(refs.c.person_id == person_id)
+        .order_by(refs.c.id)
+    ).all()
+    result = []
+    for row in rows:
+        if row.face_id is not None and row.status == "ok":
+            result.append(TaskReference("face", Path(row.path), (row.x0, row.y0, row.x1, row.y1), row.face_id))
+        elif row.file_path is not None and os.path.isfile(row.file_path):
+            result.append(TaskReference("file", Path(row.file_path), None, None))
+    return tuple(result)
+
+
+def run_job(
+    library: Library,
+    job_id: int,
+    restore_photo_fn: RestorePhotoFn,
+    *,
+    progress: Callable[[JobProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> JobInfo:
+    """Run (or resume) a job until it is done, ``should_stop()`` says so or someone pauses/cancels it
+    in the library. Per-photo errors are recorded on the item and the job goes on."""
+    items = schema.job_items
+    stop = should_stop or (lambda: False)
+    with library.transaction() as conn:
+        row = _job_row(conn, job_id)
+        if row.state == "cancelled":
+            raise LibraryError(f"job {job_id} was cancelled; create a new one to restore these photos")
+        # An item still "running" was interrupted (crash, kill, reboot): do it again.
+        conn.execute(
+            update(items)
+            .where(items.c.job_id == row.id, items.c.state == "running")
+            .values(state="pending", started_at=None)
+        )
+        _set_job_state(conn, row.id, "running")
+        start = _info(conn, row)
+    eta = EtaClock(start.pending)
+    done_now = 0
+
+    while True:
+        with library.reading() as conn:
+            state = _job_row(conn, job_id).state
+            item = conn.execute(
+                select(items).where(items.c.job_id == job_id, items.c.state == "pending").order_by(items.c.id).limit(1)
+            ).one_or_none()
+        if state != "running":  # paused or cancelled from elsewhere
+            break
+        if item is None:
+            with library.transaction() as conn:
+                _set_job_state(conn, job_id, "done")
+            break
+        if stop():
+            pause_job(library, job_id)
+            break
+        with library.transaction() as conn:
+            conn.execute(
+                update(items).where(items.c.id == item.id).values(state="running", started_at=time.time(), error=None)
+            )
+            task = build_task(conn, job_id, item)
+        if progress:
+            info = job_info(library, job_id)
+            progress(JobProgress(job_id, info.done, info.failed, info.total, task.photo_path, eta.eta(done_now)))
+        values = _restore_one(task, restore_photo_fn)
+        with library.transaction() as conn:
+            conn.execute(update(items).where(items.c.id == item.id).values(finished_at=time.time(), **values))
+        done_now += 1
+
+    info = job_info(library, job_id)
+    if progress:
+        progress(JobProgress(job_id, info.done, info.failed, info.total, None, 0.0 if info.pending == 0 else None))
+    return info
+
+
+def _restore_one(task: PhotoTask, restore_photo_fn: RestorePhotoFn) -> dict:
+    """The item's final columns: done with its per-face report, or failed with the error."""
+    try:
+        if not task.photo_path.is_file():
+            raise LibraryError(f"{task.photo_path}: the photo is no longer there (rescan the album)")
+        if os.path.realpath(task.output_path) == os.path.realpath(task.photo_path):
+            raise LibraryError(f"{task.output_path}: would overwrite the original; refusing")
+        task.output_path.parent.mkdir(parents=True, exist_ok=True)
+        outcome = restore_photo_fn(task)
+        if not Path(outcome.output_path).is_file():
+            raise LibraryError(f"{outcome.output_path}: the restoration reported success but wrote no file")
+    except Exception as error:  # one bad photo must not stop the album; the user sees why
+        message = str(error) if isinstance(error, FaceMeError) else f"{type(error).__name__}: {error}"
+        return dict(state="failed", error=message)
+    report = [dict(face_id=f.face_id, mode=f.mode, detail=f.detail) for f in outcome.faces]
+    return dict(state="done", error=None, report=json.dumps(report), output_path=str(outcome.output_path))

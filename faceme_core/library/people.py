@@ -1,0 +1,307 @@
+"""People: listing them and the user's decisions (rename, merge, move, reject, hide, cover, recluster).
+
+Every decision is one transaction and is recorded as the user's ("user" assignments, rejections),
+so automatic grouping never undoes it. People are addressed by id or by unique name (``resolve_person``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from faceme_core.errors import LibraryError
+from faceme_core.library import grouping
+from faceme_core.library.db import schema
+from faceme_core.library.library import Library
+from faceme_core.library.types import FaceInfo, Person
+
+PersonKey = int | str
+
+
+# --- queries --------------------------------------------------------------------------------------
+
+
+def resolve_person(conn: Connection, key: PersonKey) -> int:
+    """A person's id from an id (int or digits) or a unique name (case-insensitive)."""
+    people = schema.people
+    text = str(key).strip()
+    if text.isdigit():
+        person_id = conn.execute(select(people.c.id).where(people.c.id == int(text))).scalar_one_or_none()
+        if person_id is None:
+            raise LibraryError(f"no person with id {text} (see 'faceme people list')")
+        return person_id
+    matches = (
+        conn.execute(select(people.c.id).where(func.lower(people.c.name) == text.lower()).order_by(people.c.id))
+        .scalars()
+        .all()
+    )
+    if not matches:
+        raise LibraryError(f"no person named {text!r} (see 'faceme people list')")
+    if len(matches) > 1:
+        ids = ", ".join(str(m) for m in matches)
+        raise LibraryError(f"several people are named {text!r} (ids {ids}): use the id, or rename one")
+    return matches[0]
+
+
+def _face_infos(conn: Connection, library: Library, where=None) -> list[FaceInfo]:
+    faces, photos, assignments = schema.faces, schema.photos, schema.assignments
+    query = (
+        select(
+            faces.c.id,
+            faces.c.photo_id,
+            faces.c.x0,
+            faces.c.y0,
+            faces.c.x1,
+            faces.c.y1,
+            faces.c.quality,
+            faces.c.thumbnail,
+            photos.c.path,
+            photos.c.status,
+            assignments.c.person_id,
+            assignments.c.source,
+        )
+        .join(photos, photos.c.id == faces.c.photo_id)
+        .join(assignments, assignments.c.face_id == faces.c.id, isouter=True)
+        .order_by(photos.c.path, faces.c.id)
+    )
+    if where is not None:
+        query = query.where(where)
+    return [
+        FaceInfo(
+            id=row.id,
+            photo_id=row.photo_id,
+            photo_path=Path(row.path),
+            photo_status=row.status,
+            box=(row.x0, row.y0, row.x1, row.y1),
+            quality=row.quality,
+            person_id=row.person_id,
+            assigned_by=row.source,
+            thumbnail=library.thumbnails_dir / row.thumbnail if row.thumbnail else None,
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def list_people(library: Library, *, include_hidden: bool = True) -> list[Person]:
+    """Every person with their faces (photo path, box, who assigned them), by id."""
+    people, refs = schema.people, schema.person_refs
+    with library.reading() as conn:
+        faces_of = defaultdict(list)
+        for face in _face_infos(conn, library, schema.assignments.c.person_id.is_not(None)):
+            faces_of[face.person_id].append(face)
+        ref_counts = dict(conn.execute(select(refs.c.person_id, func.count()).group_by(refs.c.person_id)).all())
+        query = select(people).order_by(people.c.id)
+        if not include_hidden:
+            query = query.where(people.c.hidden.is_(False))
+        return [
+            Person(
+                id=row.id,
+                name=row.name,
+                hidden=bool(row.hidden),
+                cover_face_id=row.cover_face_id,
+                faces=tuple(faces_of[row.id]),
+                reference_count=ref_counts.get(row.id, 0),
+            )
+            for row in conn.execute(query)
+        ]
+
+
+def get_person(library: Library, key: PersonKey) -> Person:
+    with library.reading() as conn:
+        person_id = resolve_person(conn, key)
+    return next(person for person in list_people(library) if person.id == person_id)
+
+
+def unassigned_faces(library: Library) -> list[FaceInfo]:
+    with library.reading() as conn:
+        return _face_infos(conn, library, schema.assignments.c.person_id.is_(None))
+
+
+def _check_face(conn: Connection, face_id: int) -> None:
+    if conn.execute(select(schema.faces.c.id).where(schema.faces.c.id == int(face_id))).scalar_one_or_none() is None:
+        raise LibraryError(f"no face with id {face_id} (see 'faceme people list')")
+
+
+def _current_person(conn: Connection, face_id: int) -> int | None:
+    return conn.execute(
+        select(schema.assignments.c.person_id).where(schema.assignments.c.face_id == face_id)
+    ).scalar_one_or_none()
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise LibraryError("a person's name cannot be empty")
+    if name.isdigit():
+        raise LibraryError(f"name {name!r}: a name cannot be only digits (those address people by id)")
+    return name
+
+
+# --- decisions ------------------------------------------------------------------------------------
+
+
+def rename_person(library: Library, key: PersonKey, name: str) -> int:
+    name = _check_name(name)
+    with library.transaction() as conn:
+        person_id = resolve_person(conn, key)
+        conn.execute(update(schema.people).where(schema.people.c.id == person_id).values(name=name))
+    return person_id
+
+
+def create_person(library: Library, name: str | None = None) -> int:
+    with library.transaction() as conn:
+        return grouping.new_person(conn, _check_name(name) if name is not None else None)
+
+
+def _set_user_assignment(conn: Connection, face_id: int, person_id: int) -> None:
+    statement = sqlite_insert(schema.assignments).values(
+        face_id=face_id, person_id=person_id, source="user", assigned_at=time.time()
+    )
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["face_id"], set_={"person_id": person_id, "source": "user", "assigned_at": time.time()}
+        )
+    )
+    # The user now says the face *is* this person: an older "not this person" no longer holds.
+    conn.execute(
+        delete(schema.rejections).where(
+            schema.rejections.c.face_id == face_id, schema.rejections.c.person_id == person_id
+        )
+    )
+
+
+def merge_people(library: Library, target: PersonKey, sources: list[PersonKey]) -> int:
+    """Fold ``sources`` into ``target``: their faces (now the user's assignments), references and
+    rejections move; the target keeps its name (or takes the first source's if it had none)."""
+    people, assignments = schema.people, schema.assignments
+    with library.transaction() as conn:
+        target_id = resolve_person(conn, target)
+        source_ids = [resolve_person(conn, key) for key in sources]
+        if not source_ids:
+            raise LibraryError("merge: name at least one person to merge into the target")
+        if target_id in source_ids:
+            raise LibraryError(f"merge: person {target_id} cannot be merged into itself")
+        involved = [target_id, *source_ids]
+        # A merge says all these faces are one person: lock them so a re-cluster keeps them together.
+        face_ids = (
+            conn.execute(select(assignments.c.face_id).where(assignments.c.person_id.in_(involved))).scalars().all()
+        )
+        for face_id in face_ids:
+            _set_user_assignment(conn, face_id, target_id)
+        conn.execute(
+            update(schema.person_refs).where(schema.person_refs.c.person_id.in_(source_ids)).values(person_id=target_id)
+        )
+        # "Not S" becomes "not the merged person", except for faces the merge itself puts there.
+        rejected = conn.execute(select(schema.rejections).where(schema.rejections.c.person_id.in_(source_ids))).all()
+        for row in (r for r in rejected if r.face_id not in set(face_ids)):
+            conn.execute(
+                sqlite_insert(schema.rejections)
+                .values(face_id=row.face_id, person_id=target_id, created_at=row.created_at)
+                .on_conflict_do_nothing()
+            )
+        target_row = conn.execute(select(people).where(people.c.id == target_id)).one()
+        if target_row.name is None:
+            names = (
+                conn.execute(
+                    select(people.c.name)
+                    .where(people.c.id.in_(source_ids), people.c.name.is_not(None))
+                    .order_by(people.c.id)
+                )
+                .scalars()
+                .all()
+            )
+            if names:
+                conn.execute(update(people).where(people.c.id == target_id).values(name=names[0]))
+        if target_row.cover_face_id is None:
+            covers = (
+                conn.execute(
+                    select(people.c.cover_face_id).where(
+                        people.c.id.in_(source_ids), people.c.cover_face_id.is_not(None)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if covers:
+                conn.execute(update(people).where(people.c.id == target_id).values(cover_face_id=covers[0]))
+        conn.execute(delete(people).where(people.c.id.in_(source_ids)))
+    return target_id
+
+
+def move_face(library: Library, face_id: int, to: PersonKey | None, *, new_name: str | None = None) -> int:
+    """Put a face on another person (``to``) or on a new one (``to=None``, optionally named); the
+    assignment is the user's. Returns the person id."""
+    with library.transaction() as conn:
+        _check_face(conn, face_id)
+        if to is None:
+            person_id = grouping.new_person(conn, _check_name(new_name) if new_name is not None else None)
+        else:
+            person_id = resolve_person(conn, to)
+        previous = _current_person(conn, face_id)
+        _set_user_assignment(conn, face_id, person_id)
+        if previous is not None and previous != person_id:
+            _drop_face_from_person(conn, face_id, previous)
+        grouping.remove_empty_people(conn)
+    return person_id
+
+
+def _drop_face_from_person(conn: Connection, face_id: int, person_id: int) -> None:
+    """The face left the person: it can no longer be their cover or an album reference of theirs."""
+    people, refs = schema.people, schema.person_refs
+    conn.execute(
+        update(people).where(people.c.id == person_id, people.c.cover_face_id == face_id).values(cover_face_id=None)
+    )
+    conn.execute(delete(refs).where(refs.c.person_id == person_id, refs.c.face_id == face_id))
+
+
+def reject_face(library: Library, face_id: int, person: PersonKey | None = None) -> int:
+    """ "Not this person": the face leaves the person (default: its current one) and automation will
+    never put it back there. Returns the person rejected."""
+    with library.transaction() as conn:
+        _check_face(conn, face_id)
+        current = _current_person(conn, face_id)
+        person_id = resolve_person(conn, person) if person is not None else current
+        if person_id is None:
+            raise LibraryError(f"face {face_id} belongs to nobody: say which person it is not (--person)")
+        conn.execute(
+            sqlite_insert(schema.rejections)
+            .values(face_id=face_id, person_id=person_id, created_at=time.time())
+            .on_conflict_do_nothing()
+        )
+        if current == person_id:
+            conn.execute(delete(schema.assignments).where(schema.assignments.c.face_id == face_id))
+            _drop_face_from_person(conn, face_id, person_id)
+    return person_id
+
+
+def set_hidden(library: Library, key: PersonKey, hidden: bool) -> int:
+    with library.transaction() as conn:
+        person_id = resolve_person(conn, key)
+        conn.execute(update(schema.people).where(schema.people.c.id == person_id).values(hidden=hidden))
+    return person_id
+
+
+def set_cover(library: Library, key: PersonKey, face_id: int) -> int:
+    with library.transaction() as conn:
+        person_id = resolve_person(conn, key)
+        _check_face(conn, face_id)
+        if _current_person(conn, face_id) != person_id:
+            raise LibraryError(f"face {face_id} is not one of person {person_id}'s faces: move it there first")
+        conn.execute(update(schema.people).where(schema.people.c.id == person_id).values(cover_face_id=face_id))
+    return person_id
+
+
+def recluster(library: Library) -> int:
+    """Regroup every face from scratch with the library's model, keeping every user decision.
+    Returns the number of people created."""
+    from faceme_core.library.scan import ACTIVE_MODEL_KEY
+
+    model_id = library.get_meta(ACTIVE_MODEL_KEY)
+    if model_id is None:
+        raise LibraryError("the library has no faces yet: run 'faceme scan FOLDER' first")
+    with library.transaction() as conn:
+        return grouping.recluster_all(conn, model_id)

@@ -1,0 +1,209 @@
+"""Per-person references for restoration: album faces or external image files the user picked.
+
+``suggest_references`` only proposes (best quality first, diverse, no degraded faces); nothing is
+used until the user accepts it with ``add_face_reference``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Connection, delete, insert, select
+
+from faceme_core.errors import LibraryError
+from faceme_core.library.db import schema
+from faceme_core.library.db.codec import blob_to_vector
+from faceme_core.library.library import Library
+from faceme_core.library.people import PersonKey, resolve_person
+from faceme_core.library.types import Reference, Suggestion
+
+# Below this quality (faceme_core.faces.quality: 0.5 is a soft but usable print scan) a face is too
+# degraded to show the model who someone is.
+QUALITY_FLOOR = 0.3
+# Two faces this similar are near-duplicates (same shot, burst, copy): one adds nothing to the other.
+# Per embedding family, since cosine scales differ (clustering joins the same person from 0.94 with
+# dlib, 0.5 with ArcFace).
+NEAR_DUPLICATE_SIMILARITY = {"dlib": 0.99, "insightface": 0.85}
+DEFAULT_NEAR_DUPLICATE_SIMILARITY = 0.9
+
+
+def near_duplicate_similarity(model_id: str) -> float:
+    return NEAR_DUPLICATE_SIMILARITY.get(model_id.split("/", 1)[0], DEFAULT_NEAR_DUPLICATE_SIMILARITY)
+
+
+def _reference_rows(conn: Connection, person_id: int) -> list[Reference]:
+    refs, faces, photos = schema.person_refs, schema.faces, schema.photos
+    rows = conn.execute(
+        select(
+            refs.c.id,
+            refs.c.person_id,
+            refs.c.face_id,
+            refs.c.file_path,
+            photos.c.path,
+            faces.c.x0,
+            faces.c.y0,
+            faces.c.x1,
+            faces.c.y1,
+        )
+        .join(faces, faces.c.id == refs.c.face_id, isouter=True)
+        .join(photos, photos.c.id == faces.c.photo_id, isouter=True)
+        .where(refs.c.person_id == person_id)
+        .order_by(refs.c.id)
+    ).all()
+    return [
+        Reference(
+            id=row.id,
+            person_id=row.person_id,
+            kind="face" if row.face_id is not None else "file",
+            face_id=row.face_id,
+            photo_path=Path(row.path) if row.path else None,
+            box=(row.x0, row.y0, row.x1, row.y1) if row.face_id is not None else None,
+            file_path=Path(row.file_path) if row.file_path else None,
+        )
+        for row in rows
+    ]
+
+
+def list_references(library: Library, person: PersonKey) -> list[Reference]:
+    with library.reading() as conn:
+        return _reference_rows(conn, resolve_person(conn, person))
+
+
+def add_face_reference(library: Library, person: PersonKey, face_id: int) -> int:
+    """Use one of the person's album faces as a reference (idempotent). Returns the reference id."""
+    refs = schema.person_refs
+    with library.transaction() as conn:
+        person_id = resolve_person(conn, person)
+        owner = conn.execute(
+            select(schema.faces.c.id, schema.assignments.c.person_id)
+            .join(schema.assignments, schema.assignments.c.face_id == schema.faces.c.id, isouter=True)
+            .where(schema.faces.c.id == int(face_id))
+        ).one_or_none()
+        if owner is None:
+            raise LibraryError(f"no face with id {face_id} (see 'faceme people list')")
+        if owner.person_id != person_id:
+            raise LibraryError(
+                f"face {face_id} is not one of person {person_id}'s faces: move it there first ('faceme people move')"
+            )
+        existing = conn.execute(
+            select(refs.c.id).where(refs.c.person_id == person_id, refs.c.face_id == face_id)
+        ).scalar_one_or_none()
+        if existing is not None:
+            return existing
+        return conn.execute(
+            insert(refs).values(person_id=person_id, face_id=face_id, added_at=time.time())
+        ).inserted_primary_key[0]
+
+
+def add_file_reference(library: Library, person: PersonKey, path: Path | str) -> int:
+    """Use an external image file (e.g. a good portrait not in the album) as a reference."""
+    from faceme_core import imageio
+
+    file_path = Path(path).expanduser().absolute()
+    if not file_path.is_file():
+        raise LibraryError(f"{path}: no such image file")
+    imageio.probe_photo(file_path)  # refuses unreadable or unsupported files now, not at restore time
+    refs = schema.person_refs
+    with library.transaction() as conn:
+        person_id = resolve_person(conn, person)
+        existing = conn.execute(
+            select(refs.c.id).where(refs.c.person_id == person_id, refs.c.file_path == str(file_path))
+        ).scalar_one_or_none()
+        if existing is not None:
+            return existing
+        return conn.execute(
+            insert(refs).values(person_id=person_id, file_path=str(file_path), added_at=time.time())
+        ).inserted_primary_key[0]
+
+
+def remove_reference(library: Library, reference_id: int) -> None:
+    with library.transaction() as conn:
+        removed = conn.execute(delete(schema.person_refs).where(schema.person_refs.c.id == int(reference_id))).rowcount
+    if not removed:
+        raise LibraryError(f"no reference with id {reference_id} (see 'faceme refs list PERSON')")
+
+
+def pick_diverse(
+    candidates: list[tuple[int, int, float, np.ndarray]],
+    chosen: list[tuple[int, np.ndarray]],
+    count: int,
+    duplicate_similarity: float,
+    quality_floor: float,
+) -> list[int]:
+    """Greedy pick of ``count`` candidates (face id, photo id, quality, vector), best quality first,
+    skipping degraded ones and any near-duplicate of (or same photo as) something already chosen.
+    ``chosen`` holds (photo id, vector) of the existing references. Pure function."""
+    picked: list[int] = []
+    taken = list(chosen)
+    for face_id, photo_id, quality, vector in sorted(candidates, key=lambda c: (-c[2], c[0])):
+        if len(picked) >= count:
+            break
+        if quality < quality_floor:
+            continue
+        if any(
+            photo_id == other_photo or float(np.dot(vector, other)) > duplicate_similarity
+            for other_photo, other in taken
+        ):
+            continue
+        picked.append(face_id)
+        taken.append((photo_id, vector))
+    return picked
+
+
+def suggest_references(
+    library: Library, person: PersonKey, count: int = 3, *, quality_floor: float = QUALITY_FLOOR
+) -> list[Suggestion]:
+    """The person's best album faces to use as references, for the user to accept or not."""
+    from faceme_core.library.scan import ACTIVE_MODEL_KEY
+
+    if count < 1:
+        raise LibraryError(f"--count {count}: must be at least 1")
+    model_id = library.get_meta(ACTIVE_MODEL_KEY)
+    faces, photos, embeddings, assignments, refs = (
+        schema.faces,
+        schema.photos,
+        schema.embeddings,
+        schema.assignments,
+        schema.person_refs,
+    )
+    with library.reading() as conn:
+        person_id = resolve_person(conn, person)
+        rows = conn.execute(
+            select(
+                faces.c.id,
+                faces.c.photo_id,
+                faces.c.quality,
+                faces.c.x0,
+                faces.c.y0,
+                faces.c.x1,
+                faces.c.y1,
+                photos.c.path,
+                embeddings.c.vector,
+            )
+            .join(assignments, assignments.c.face_id == faces.c.id)
+            .join(photos, photos.c.id == faces.c.photo_id)
+            .join(embeddings, (embeddings.c.face_id == faces.c.id) & (embeddings.c.model_id == model_id))
+            .where(assignments.c.person_id == person_id, photos.c.status == "ok")
+        ).all()
+        referenced = set(
+            conn.execute(
+                select(refs.c.face_id).where(refs.c.person_id == person_id, refs.c.face_id.is_not(None))
+            ).scalars()
+        )
+    chosen = [(row.photo_id, blob_to_vector(row.vector)) for row in rows if row.id in referenced]
+    candidates = [
+        (row.id, row.photo_id, row.quality, blob_to_vector(row.vector)) for row in rows if row.id not in referenced
+    ]
+    picked = pick_diverse(candidates, chosen, count, near_duplicate_similarity(model_id or ""), quality_floor)
+    by_id = {row.id: row for row in rows}
+    return [
+        Suggestion(
+            face_id=i,
+            photo_path=Path(by_id[i].path),
+            box=(by_id[i].x0, by_id[i].y0, by_id[i].x1, by_id[i].y1),
+            quality=by_id[i].quality,
+        )
+        for i in picked
+    ]

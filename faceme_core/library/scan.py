@@ -1,0 +1,494 @@
+"""`faceme scan`: find the photos under album folders, analyse new ones, group their faces into people.
+
+Steps: 1. register the album folders; 2. one ``os.scandir`` walk plus one SELECT sort files into
+unchanged (same size and mtime: nothing else happens) and to-do; 3. each to-do photo is hashed,
+recognised as moved (same content at a new path: keeps its faces, people, references) or analysed,
+and committed on its own, so a killed scan loses at most the photo in progress and a re-run finishes
+the job; 4. photos no longer on disk are marked missing (never forgotten); 5. with ``reembed``, faces
+get embeddings from the analyzer's model and the library switches to it; 6. new faces join people.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Protocol, Sequence
+
+from sqlalchemy import Connection, and_, delete, insert, select, update
+
+from faceme_core.errors import FaceMeError, LibraryError
+from faceme_core.faces.types import Detection, Embedding, Face, PhotoFaces
+from faceme_core.image_types import Photo
+from faceme_core.library import grouping, thumbnails
+from faceme_core.library.db import schema
+from faceme_core.library.db.codec import blob_to_points, points_to_blob, vector_to_blob
+from faceme_core.library.eta import EtaClock
+from faceme_core.library.library import Library, set_meta
+from faceme_core.library.types import ScanProgress, ScanSummary
+from faceme_core.library.walk import FileEntry, WalkProblem, walk_photos
+
+log = logging.getLogger(__name__)
+
+ACTIVE_MODEL_KEY = "embedding_model"  # meta key: the model whose embeddings people are grouped by
+# meta key: set with every commit that adds faces, cleared by the grouping that follows; a scan killed
+# in between groups on its next run even when it finds nothing new, and an idle re-scan skips grouping.
+GROUPING_PENDING_KEY = "grouping_pending"
+_HASH_CHUNK = 1 << 20
+
+
+class EmbeddingBackend(Protocol):
+    def embed(self, rgb, detection: Detection) -> Embedding: ...
+
+
+class Analyzer(Protocol):
+    """What scanning needs from ``faceme_core.faces.analyzer.FaceAnalyzer``."""
+
+    name: str
+    embedding_model_id: str
+    backend: EmbeddingBackend
+
+    def analyze(self, photo: Photo) -> PhotoFaces: ...
+
+
+@dataclass(frozen=True)
+class _Analysed:
+    width: int
+    height: int
+    format: str | None
+    date_taken: str | None
+    faces: list[tuple[Face, str]]  # (face, thumbnail name)
+    skipped: int
+
+
+@dataclass
+class _Counts:
+    unchanged: int = 0
+    added: int = 0
+    changed: int = 0
+    moved: int = 0
+    missing: int = 0
+    failed: int = 0
+    faces_added: int = 0
+    reembedded: int = 0
+    people_created: int = 0
+    outputs: int = 0
+    cancelled: bool = False
+    failures: list = field(default_factory=list)
+
+    def fail(self, path: str, error: str) -> None:
+        self.failed += 1
+        self.failures.append((Path(path), error))
+
+
+def content_hash(path: str) -> str:
+    """BLAKE2b-128 of the file's bytes: recognises a photo after a move or rename."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as stream:
+        while chunk := stream.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_folders(folders: Iterable[Path | str]) -> list[str]:
+    """Absolute real paths of the album folders, refusing anything that is not a folder."""
+    roots: list[str] = []
+    for folder in folders:
+        path = os.path.realpath(os.path.expanduser(str(folder)))
+        if not os.path.exists(path):
+            raise LibraryError(f"{folder}: no such folder")
+        if not os.path.isdir(path):
+            raise LibraryError(f"{folder}: not a folder (give the album folder, not a file)")
+        if path not in roots:
+            roots.append(path)
+    if not roots:
+        raise LibraryError("no folder to scan: give at least one album folder")
+    return roots
+
+
+def is_under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def register_albums(conn: Connection, roots: Sequence[str]) -> dict[str, int]:
+    """The album id covering each root: a folder inside a known album belongs to it; a new folder
+    that contains known albums absorbs them (their photos move to it)."""
+    now = time.time()
+    result: dict[str, int] = {}
+    for root in roots:
+        known = conn.execute(select(schema.albums.c.id, schema.albums.c.path)).all()
+        parent = next((row for row in known if is_under(root, row.path)), None)
+        if parent is not None:
+            result[root] = parent.id
+            continue
+        album_id = conn.execute(insert(schema.albums).values(path=root, added_at=now)).inserted_primary_key[0]
+        inner = [row.id for row in known if is_under(row.path, root)]
+        if inner:
+            conn.execute(update(schema.photos).where(schema.photos.c.album_id.in_(inner)).values(album_id=album_id))
+            conn.execute(delete(schema.albums).where(schema.albums.c.id.in_(inner)))
+            result = {r: (album_id if a in inner else a) for r, a in result.items()}
+        result[root] = album_id
+    return result
+
+
+def output_dirs(conn: Connection) -> list[str]:
+    """Folders FaceMe wrote restore-album outputs to: never scanned as album photos."""
+    return [row.out_dir for row in conn.execute(select(schema.jobs.c.out_dir).distinct())]
+
+
+def scan_folders(
+    library: Library,
+    folders: Iterable[Path | str],
+    analyzer: Analyzer,
+    *,
+    reembed: bool = False,
+    progress: Callable[[ScanProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> ScanSummary:
+    """Scan album folders into the library; see the module docstring. Safe to kill at any moment."""
+    from faceme_core import imageio
+
+    started = time.monotonic()
+    counts = _Counts()
+    notify = progress or (lambda _progress: None)
+    stop = should_stop or (lambda: False)
+
+    # 1. album folders, and the model people are grouped by
+    roots = check_folders(folders)
+    model_id = analyzer.embedding_model_id
+    active = library.get_meta(ACTIVE_MODEL_KEY)
+    if active is not None and active != model_id and not reembed:
+        raise LibraryError(
+            f"this library's faces were grouped with the {active} embedding model but the available face "
+            f"analyzer uses {model_id}; run 'faceme scan --reembed FOLDER...' to switch (your people, names "
+            "and decisions are kept)"
+        )
+    with library.transaction() as conn:
+        album_of_root = register_albums(conn, roots)
+        if active is None:
+            set_meta(conn, ACTIVE_MODEL_KEY, model_id)
+        skip_dirs = output_dirs(conn) + [str(library.thumbnails_dir)]
+
+    # 2. one walk and one SELECT: unchanged files cost nothing more
+    notify(ScanProgress("walking", 0, 0, 0, None, None))
+    entries: list[tuple[FileEntry, int]] = []
+    problems: list[WalkProblem] = []
+    for root in roots:
+        album_id = album_of_root[root]
+        for entry in walk_photos(root, imageio.SUPPORTED_SUFFIXES, skip_dirs=skip_dirs, problems=problems):
+            entries.append((entry, album_id))
+    # Unreadable folders and dangling links are reported, not recorded: there is no photo to keep.
+    counts.failures += [(Path(problem.path), problem.error) for problem in problems]
+    with library.reading() as conn:
+        known = {
+            row.path: row
+            for row in conn.execute(
+                select(
+                    schema.photos.c.path,
+                    schema.photos.c.id,
+                    schema.photos.c.size,
+                    schema.photos.c.mtime_ns,
+                    schema.photos.c.status,
+                )
+            )
+        }
+    seen = set()
+    todo: list[tuple[FileEntry, int]] = []
+    for entry, album_id in entries:
+        seen.add(entry.path)
+        row = known.get(entry.path)
+        if row is not None and row.size == entry.size and row.mtime_ns == entry.mtime_ns and row.status != "missing":
+            counts.unchanged += 1
+        elif row is None and imageio.is_faceme_output(entry.path):
+            counts.outputs += 1  # a restored copy someone put in the album: never an original
+        else:
+            todo.append((entry, album_id))
+    vanished = {
+        path: row.id
+        for path, row in known.items()
+        if row.status != "missing" and path not in seen and any(is_under(path, root) for root in roots)
+    }
+
+    # 3. each new, changed or moved photo in its own transaction
+    eta = EtaClock(len(todo))
+    for index, (entry, album_id) in enumerate(todo):
+        if stop():
+            counts.cancelled = True
+            break
+        notify(ScanProgress("analysing", index, len(todo), counts.failed, Path(entry.path), eta.eta(index)))
+        _scan_one(library, analyzer, entry, album_id, known.get(entry.path), vanished, counts)
+    notify(ScanProgress("analysing", len(todo), len(todo), counts.failed, None, 0.0))
+
+    if not counts.cancelled:
+        # 4. whatever was not found is missing (kept with its people and references)
+        _mark_missing(library, vanished, counts)
+        # 5. embeddings for a new model, then switch to it without losing any user decision
+        if reembed:
+            _reembed(library, analyzer, counts, notify, stop)
+        switch_model = reembed and active is not None and active != model_id
+        if not counts.cancelled and (switch_model or library.get_meta(GROUPING_PENDING_KEY) == "1"):
+            # 6. new faces join the nearest person, or form new people
+            notify(ScanProgress("grouping", 0, 1, counts.failed, None, None))
+            with library.transaction() as conn:
+                if switch_model:
+                    set_meta(conn, ACTIVE_MODEL_KEY, model_id)
+                    counts.people_created += grouping.recluster_all(conn, model_id)
+                counts.people_created += grouping.assign_new_faces(conn, model_id)
+                set_meta(conn, GROUPING_PENDING_KEY, "0")
+            notify(ScanProgress("grouping", 1, 1, counts.failed, None, 0.0))
+
+    return ScanSummary(
+        found=len(entries) - counts.outputs,
+        outputs_skipped=counts.outputs,
+        unchanged=counts.unchanged,
+        added=counts.added,
+        changed=counts.changed,
+        moved=counts.moved,
+        missing=counts.missing,
+        failed=counts.failed,
+        failures=tuple(counts.failures),
+        faces_added=counts.faces_added,
+        reembedded=counts.reembedded,
+        people_created=counts.people_created,
+        cancelled=counts.cancelled,
+        seconds=time.monotonic() - started,
+    )
+
+
+def _scan_one(
+    library: Library,
+    analyzer: Analyzer,
+    entry: FileEntry,
+    album_id: int,
+    known_row,
+    vanished: dict[str, int],
+    counts: _Counts,
+) -> None:
+    photos = schema.photos
+    try:
+        digest = content_hash(entry.path)
+    except OSError as error:
+        message = f"cannot read the file: {error.strerror or error}"
+        _record_failure(library, entry, album_id, known_row, None, message)
+        counts.fail(entry.path, message)
+        return
+    stat_values = dict(size=entry.size, mtime_ns=entry.mtime_ns, album_id=album_id, scanned_at=time.time())
+
+    with library.reading() as conn:
+        previous = (
+            conn.execute(select(photos).where(photos.c.id == known_row.id)).one() if known_row is not None else None
+        )
+        moved_from = None if previous is not None else _find_moved(conn, digest, vanished)
+
+    # Same bytes as what the library holds: only the file's size/mtime/place changed.
+    if previous is not None and previous.content_hash == digest and previous.error is None:
+        with library.transaction() as conn:
+            conn.execute(update(photos).where(photos.c.id == previous.id).values(status="ok", **stat_values))
+        counts.unchanged += 1
+        return
+    if moved_from is not None:
+        with library.transaction() as conn:
+            conn.execute(
+                update(photos).where(photos.c.id == moved_from.id).values(path=entry.path, status="ok", **stat_values)
+            )
+        vanished.pop(moved_from.path, None)
+        counts.moved += 1
+        return
+
+    analysed, error = _analyse(entry.path, analyzer, digest, library.thumbnails_dir)
+    if analysed is None:
+        _record_failure(library, entry, album_id, known_row, digest, error)
+        counts.fail(entry.path, error)
+        return
+    values = dict(
+        content_hash=digest,
+        width=analysed.width,
+        height=analysed.height,
+        format=analysed.format,
+        date_taken=analysed.date_taken,
+        status="ok",
+        error=None,
+        skipped_faces=analysed.skipped,
+        analyzer=analyzer.name,
+        **stat_values,
+    )
+    with library.transaction() as conn:
+        old_thumbnails: list[str] = []
+        if previous is not None:  # new content at a known path: its old faces are gone
+            old_thumbnails = thumbnails_of(conn, [previous.id])
+            conn.execute(delete(schema.faces).where(schema.faces.c.photo_id == previous.id))
+            conn.execute(update(photos).where(photos.c.id == previous.id).values(**values))
+            photo_id = previous.id
+        else:
+            photo_id = conn.execute(insert(photos).values(path=entry.path, **values)).inserted_primary_key[0]
+        insert_faces(conn, photo_id, analysed.faces)
+        if analysed.faces:
+            set_meta(conn, GROUPING_PENDING_KEY, "1")
+        unused = unused_thumbnails(conn, old_thumbnails)
+    thumbnails.remove_thumbnails(library.thumbnails_dir, unused)  # after the commit: a kill leaves only strays
+    counts.faces_added += len(analysed.faces)
+    if previous is not None:
+        counts.changed += 1
+    else:
+        counts.added += 1
+
+
+def _find_moved(conn: Connection, digest: str, vanished: dict[str, int]):
+    """A photo with these bytes whose recorded path no longer exists: the same photo, moved."""
+    candidates = conn.execute(
+        select(schema.photos.c.id, schema.photos.c.path, schema.photos.c.status)
+        .where(and_(schema.photos.c.content_hash == digest, schema.photos.c.error.is_(None)))
+        .order_by(schema.photos.c.id)
+    ).all()
+    for row in candidates:
+        if (row.status == "missing" or row.path in vanished) and not os.path.exists(row.path):
+            return row
+    return None
+
+
+def _analyse(path: str, analyzer: Analyzer, digest: str, thumbnails_dir: Path) -> tuple[_Analysed | None, str]:
+    from faceme_core import imageio
+
+    try:
+        info = imageio.probe_photo(path)
+        photo = imageio.load_photo(path)
+        found = analyzer.analyze(photo)
+        rgb = photo.rgb8()
+        faces = []
+        for index, face in enumerate(found.faces):
+            name = thumbnails.thumbnail_name(digest, index)
+            thumbnails.write_thumbnail(thumbnails_dir, name, thumbnails.face_thumbnail(rgb, face.box))
+            faces.append((face, name))
+    except FaceMeError as error:
+        return None, str(error)
+    except Exception as error:  # a bad file must not stop the scan; keep the detail for the user
+        log.warning("scan: %s failed", path, exc_info=True)
+        return None, f"{type(error).__name__}: {error}"
+    date_taken = info.date_taken.isoformat() if hasattr(info.date_taken, "isoformat") else info.date_taken
+    width, height = photo.size_wh
+    return _Analysed(width, height, info.format, date_taken, faces, len(found.skipped)), ""
+
+
+def thumbnails_of(conn: Connection, photo_ids: Sequence[int]) -> list[str]:
+    faces = schema.faces
+    return [
+        name
+        for name in conn.execute(select(faces.c.thumbnail).where(faces.c.photo_id.in_(photo_ids))).scalars()
+        if name
+    ]
+
+
+def unused_thumbnails(conn: Connection, names: Sequence[str]) -> list[str]:
+    """The thumbnails no face uses any more (identical photos at two paths share theirs)."""
+    used: set[str] = set()
+    for start in range(0, len(names), 500):
+        chunk = names[start : start + 500]
+        used |= set(conn.execute(select(schema.faces.c.thumbnail).where(schema.faces.c.thumbnail.in_(chunk))).scalars())
+    return [name for name in names if name not in used]
+
+
+def insert_faces(conn: Connection, photo_id: int, faces: Sequence[tuple[Face, str | None]]) -> list[int]:
+    ids = []
+    for face, thumbnail in faces:
+        x0, y0, x1, y1 = (float(v) for v in face.box)
+        face_id = conn.execute(
+            insert(schema.faces).values(
+                photo_id=photo_id,
+                x0=x0,
+                y0=y0,
+                x1=x1,
+                y1=y1,
+                points=points_to_blob(face.points),
+                score=float(face.score),
+                quality=float(face.quality),
+                thumbnail=thumbnail,
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            insert(schema.embeddings).values(
+                face_id=face_id, model_id=face.embedding.model_id, vector=vector_to_blob(face.embedding.vector)
+            )
+        )
+        ids.append(face_id)
+    return ids
+
+
+def _record_failure(
+    library: Library, entry: FileEntry, album_id: int, known_row, digest: str | None, error: str
+) -> None:
+    values = dict(
+        size=entry.size,
+        mtime_ns=entry.mtime_ns,
+        album_id=album_id,
+        content_hash=digest,
+        status="error",
+        error=error,
+        scanned_at=time.time(),
+    )
+    with library.transaction() as conn:
+        if known_row is not None:
+            # Its faces stay: a photo that became unreadable may come back, and references point at them.
+            conn.execute(update(schema.photos).where(schema.photos.c.id == known_row.id).values(**values))
+        else:
+            conn.execute(insert(schema.photos).values(path=entry.path, **values))
+
+
+def _mark_missing(library: Library, vanished: dict[str, int], counts: _Counts) -> None:
+    if not vanished:
+        return
+    ids = list(vanished.values())
+    with library.transaction() as conn:
+        for start in range(0, len(ids), 500):
+            conn.execute(
+                update(schema.photos).where(schema.photos.c.id.in_(ids[start : start + 500])).values(status="missing")
+            )
+    counts.missing += len(ids)
+
+
+def _reembed(library: Library, analyzer: Analyzer, counts: _Counts, notify, stop) -> None:
+    """Give every face of a present photo an embedding from the analyzer's model (one commit per photo)."""
+    from faceme_core import imageio
+
+    model_id = analyzer.embedding_model_id
+    faces, photos, embeddings = schema.faces, schema.photos, schema.embeddings
+    has_embedding = select(embeddings.c.face_id).where(embeddings.c.model_id == model_id)
+    with library.reading() as conn:
+        rows = conn.execute(
+            select(
+                faces.c.id, faces.c.x0, faces.c.y0, faces.c.x1, faces.c.y1, faces.c.points, faces.c.score, photos.c.path
+            )
+            .join(photos, photos.c.id == faces.c.photo_id)
+            .where(photos.c.status == "ok", faces.c.id.not_in(has_embedding))
+            .order_by(photos.c.path, faces.c.id)
+        ).all()
+    by_photo: dict[str, list] = {}
+    for row in rows:
+        by_photo.setdefault(row.path, []).append(row)
+    eta = EtaClock(len(by_photo))
+    for index, (path, face_rows) in enumerate(by_photo.items()):
+        if stop():
+            counts.cancelled = True
+            return
+        notify(ScanProgress("embedding", index, len(by_photo), counts.failed, Path(path), eta.eta(index)))
+        try:
+            rgb = imageio.load_photo(path).rgb8()
+            vectors = [
+                analyzer.backend.embed(rgb, Detection((r.x0, r.y0, r.x1, r.y1), blob_to_points(r.points), r.score))
+                for r in face_rows
+            ]
+        except Exception as error:  # recorded in the log; the faces keep their old-model grouping
+            log.warning("reembed: %s failed: %s", path, error)
+            counts.fail(path, f"re-embedding failed: {error}")
+            continue
+        with library.transaction() as conn:
+            set_meta(conn, GROUPING_PENDING_KEY, "1")
+            for row, embedding in zip(face_rows, vectors, strict=True):
+                conn.execute(
+                    insert(embeddings).values(
+                        face_id=row.id, model_id=embedding.model_id, vector=vector_to_blob(embedding.vector)
+                    )
+                )
+        counts.reembedded += len(face_rows)

@@ -1,0 +1,177 @@
+"""Frozen dataclasses that cross the library's boundary (to the CLI, the desktop app, the engine)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in full-resolution photo pixels
+
+
+# --- scanning -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanProgress:
+    phase: Literal["walking", "analysing", "embedding", "grouping"]
+    done: int
+    total: int
+    failed: int
+    current: Path | None
+    eta_seconds: float | None  # None until there is a rate to extrapolate
+
+
+@dataclass(frozen=True)
+class ScanSummary:
+    found: int  # supported photo files seen on disk (FaceMe outputs excluded)
+    outputs_skipped: int  # files FaceMe wrote (restored copies) found in the album: not photos
+    unchanged: int  # skipped at no cost (same size and mtime)
+    added: int
+    changed: int  # same path, new content: analysed again
+    moved: int  # recognised by content hash at a new path: faces, people and references kept
+    missing: int  # newly marked missing
+    failed: int  # recorded with their error
+    failures: tuple[tuple[Path, str], ...]  # (file or folder, why): this scan's failures and unreadable folders
+    faces_added: int
+    reembedded: int  # faces given an embedding for the library's new model (--reembed)
+    people_created: int
+    cancelled: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class PhotoRecord:
+    id: int
+    path: Path
+    status: str  # "ok", "error" (see error), "missing"
+    error: str | None
+    size_wh: tuple[int, int] | None
+    date_taken: str | None  # ISO 8601 from EXIF, if any
+    face_count: int
+
+
+# --- people and references ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FaceInfo:
+    id: int
+    photo_id: int
+    photo_path: Path
+    photo_status: str  # "ok" or "missing"
+    box: Box
+    quality: float
+    person_id: int | None
+    assigned_by: Literal["auto", "user"] | None
+    thumbnail: Path | None  # absolute path of the cached thumbnail, if any
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str | None
+    hidden: bool
+    cover_face_id: int | None
+    faces: tuple[FaceInfo, ...]
+    reference_count: int
+
+    @property
+    def display_name(self) -> str:
+        return self.name if self.name else f"person {self.id}"
+
+
+@dataclass(frozen=True)
+class Reference:
+    id: int
+    person_id: int
+    kind: Literal["face", "file"]
+    face_id: int | None  # kind "face": the album face
+    photo_path: Path | None  # kind "face": the photo holding it
+    box: Box | None  # kind "face": where it is in that photo
+    file_path: Path | None  # kind "file": an external image file
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    face_id: int
+    photo_path: Path
+    box: Box
+    quality: float
+
+
+# --- restore jobs -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskReference:
+    kind: Literal["face", "file"]
+    path: Path  # the album photo (kind "face") or the external image file (kind "file")
+    box: Box | None  # kind "face": the face's box in that photo; None for files (detect there)
+    face_id: int | None
+
+
+@dataclass(frozen=True)
+class TaskFace:
+    face_id: int
+    box: Box
+    points: tuple[tuple[float, float], ...]  # the five key points, photo pixels
+    person_id: int | None
+    person_name: str | None
+    references: tuple[TaskReference, ...]  # empty: restore blind (and report it)
+
+
+@dataclass(frozen=True)
+class PhotoTask:
+    """One photo of a restore job, everything the restoration needs without the library."""
+
+    job_id: int
+    item_id: int
+    photo_path: Path
+    output_path: Path  # the function writes here (atomically); its folder exists
+    faces: tuple[TaskFace, ...]
+
+
+@dataclass(frozen=True)
+class FaceOutcome:
+    face_id: int
+    mode: Literal["references", "blind", "skipped"]
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PhotoOutcome:
+    output_path: Path
+    faces: tuple[FaceOutcome, ...]
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    id: int
+    out_dir: Path
+    state: str  # "pending", "running", "paused", "cancelled", "done"
+    created_at: float
+    total: int
+    done: int
+    failed: int
+    pending: int  # pending or interrupted ("running" found at start)
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    job_id: int
+    done: int
+    failed: int
+    total: int
+    current: Path | None
+    eta_seconds: float | None
+
+
+@dataclass(frozen=True)
+class JobItemInfo:
+    id: int
+    photo_path: Path
+    output_path: Path
+    state: str
+    error: str | None
+    faces: tuple[FaceOutcome, ...]

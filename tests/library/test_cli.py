@@ -1,0 +1,111 @@
+"""The library commands end to end through `faceme` (in-process), with --library anywhere."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from faceme_core.cli.main import main
+
+
+@pytest.fixture
+def cli(monkeypatch, analyzer, tmp_path, capsys):
+    import faceme_core.faces.analyzer as analyzer_module
+
+    monkeypatch.setattr(analyzer_module, "create_analyzer", lambda backend="auto", models_dir=None: analyzer)
+    library = str(tmp_path / "cli.sqlite")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([*args, "--library", library])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_scan_people_refs_round_trip(cli, small_album):
+    code, out, err = cli("scan", str(small_album), "--json")
+    assert code == 0
+    assert json.loads(out)["added"] == 5
+    assert "analysing" in err  # progress on stderr, JSON alone on stdout
+
+    code, out, _ = cli("people", "--json")
+    people = json.loads(out)
+    band = next(
+        p
+        for p in people
+        if {f["photo"].rsplit("/", 1)[-1] for f in p["faces"]} == {"band_four_lowres_a.jpg", "band_four_b.jpg"}
+    )
+    assert all(set(face) >= {"id", "photo", "box", "quality"} for face in band["faces"])
+
+    assert cli("people", "rename", str(band["id"]), "Paul")[0] == 0
+    code, out, _ = cli("people", "list")
+    assert code == 0 and "Paul: 2 faces" in out
+
+    code, out, _ = cli("refs", "suggest", "Paul", "--count", "1", "--accept")
+    assert code == 0 and "added 1 references" in out
+    code, out, _ = cli("refs", "list", "paul", "--json")
+    [ref] = json.loads(out)
+    assert ref["kind"] == "face" and ref["face"] in {f["id"] for f in band["faces"]}
+
+    face = band["faces"][0]["id"]
+    assert cli("people", "move", str(face), "--new", "--name", "Ringo")[0] == 0
+    code, out, _ = cli("people", "--json")
+    assert [p["faces"][0]["id"] for p in json.loads(out) if p["name"] == "Ringo"] == [face]
+
+
+def test_user_errors_are_one_line_with_exit_code_2(cli, small_album):
+    cli("scan", str(small_album))
+    code, _, err = cli("people", "rename", "Nobody", "X")
+    assert code == 2 and err.strip() == "faceme people: error: no person named 'Nobody' (see 'faceme people list')"
+    code, _, err = cli("scan", str(small_album / "missing"))
+    assert code == 2 and "no such folder" in err
+
+
+def test_restore_album_without_the_engine_creates_no_job(cli, small_album, tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("faceme_core.restore.album_adapter") is not None:
+        pytest.skip("the restoration engine is installed")
+    cli("scan", str(small_album))
+    code, _, err = cli("restore-album", "--out-dir", str(tmp_path / "out"))
+    assert code == 2 and "the restoration engine is not installed yet" in err
+    code, out, _ = cli("restore-album", "--list", "--json")
+    assert code == 0 and json.loads(out) == []
+
+
+def test_restore_album_list_show_and_cancel(cli, small_album, tmp_path):
+    from faceme_core.library import jobs
+    from faceme_core.library.library import Library
+
+    cli("scan", str(small_album))
+    with Library.open(tmp_path / "cli.sqlite") as library:
+        job_id = jobs.create_job(library, tmp_path / "out")
+    code, out, _ = cli("restore-album", "--list")
+    assert code == 0 and f"job {job_id}: pending, 0/5 done" in out
+    code, out, _ = cli("restore-album", "--show", str(job_id), "--json")
+    assert [item["state"] for item in json.loads(out)] == ["pending"] * 5
+    assert cli("restore-album", "--cancel", str(job_id))[0] == 0
+    code, _, err = cli("restore-album", "--resume", str(job_id))
+    assert code == 2 and "was cancelled" in err
+
+
+def test_scan_lists_errors_and_missing_and_forgets_missing_on_request(cli, small_album):
+    (small_album / "broken.jpg").write_bytes(b"garbage")
+    cli("scan", str(small_album))
+    (small_album / "hepburn_portrait_lowres.jpg").unlink()
+    code, out, _ = cli("scan", str(small_album))
+    assert code == 0 and "1 newly missing" in out
+
+    code, out, _ = cli("scan", "--errors", "--json")
+    assert [entry["path"].rsplit("/", 1)[-1] for entry in json.loads(out)] == ["broken.jpg"]
+    code, out, _ = cli("scan", "--missing", "--json")
+    assert [(entry["path"].rsplit("/", 1)[-1], entry["faces"]) for entry in json.loads(out)] == [
+        ("hepburn_portrait_lowres.jpg", 1)
+    ]
+
+    assert cli("scan", "--forget-missing")[1] == "forgot 1 missing photos\n"
+    assert json.loads(cli("scan", "--missing", "--json")[1]) == []
+    code, _, err = cli("scan")
+    assert code == 2 and "give the album FOLDER" in err

@@ -1,0 +1,99 @@
+"""The library file: pragmas, schema matching the code, upgrades of older libraries, refusal of newer."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy import create_engine, insert, select
+
+from faceme_core.errors import LibraryError
+from faceme_core.library.db import migrations, schema
+from faceme_core.library.library import Library
+from faceme_core.paths import default_library_path
+
+
+def _columns(path) -> dict[str, list[str]]:
+    with sqlite3.connect(path) as conn:
+        tables = [
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+        ]
+        return {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+
+
+def test_new_library_has_the_schema_the_code_queries(tmp_path):
+    path = tmp_path / "lib.sqlite"
+    Library.open(path).close()
+    expected = {table.name: [column.name for column in table.columns] for table in schema.metadata.sorted_tables}
+    assert _columns(path) == expected
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST_VERSION
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_connections_enforce_foreign_keys(tmp_path):
+    with Library.open(tmp_path / "lib.sqlite") as library:
+        with library.reading() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        with pytest.raises(Exception, match="FOREIGN KEY"):
+            with library.transaction() as conn:
+                conn.execute(
+                    insert(schema.assignments).values(face_id=999, person_id=999, source="auto", assigned_at=0.0)
+                )
+
+
+def test_failed_transaction_leaves_nothing_behind(tmp_path):
+    with Library.open(tmp_path / "lib.sqlite") as library:
+        with pytest.raises(RuntimeError):
+            with library.transaction() as conn:
+                conn.execute(insert(schema.albums).values(path="/a", added_at=0.0))
+                raise RuntimeError("crash in the middle")
+        with library.reading() as conn:
+            assert conn.execute(select(schema.albums)).all() == []
+
+
+def test_default_location_is_in_the_user_data_folder(isolated_app_home):
+    with Library.open() as library:
+        assert library.path == default_library_path()
+        assert library.path.is_relative_to(isolated_app_home)
+        assert library.path.exists()
+
+
+def test_older_library_is_upgraded_in_place_and_keeps_its_data(tmp_path):
+    path = tmp_path / "old.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:  # a version-1 library, as the first release wrote it
+        migrations.apply_step(conn, 1)
+        conn.execute(insert(schema.albums).values(id=1, path="/photos", added_at=1.0))
+        conn.execute(insert(schema.people).values(id=7, name="Anna", hidden=False, created_at=1.0))
+    engine.dispose()
+    assert "jobs" not in _columns(path)
+
+    with Library.open(path) as library:
+        with library.reading() as conn:
+            assert conn.execute(select(schema.people.c.name)).scalars().all() == ["Anna"]
+            assert conn.execute(select(schema.jobs)).all() == []  # version 2's table now exists
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST_VERSION
+
+
+def test_newer_library_is_refused_untouched(tmp_path):
+    path = tmp_path / "future.sqlite"
+    Library.open(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {migrations.LATEST_VERSION + 1}")
+    before = path.read_bytes()
+    with pytest.raises(LibraryError, match="newer FaceMe"):
+        Library.open(path)
+    assert path.read_bytes() == before
+
+
+def test_not_a_library_and_missing_library_are_clear_errors(tmp_path):
+    junk = tmp_path / "notes.sqlite"
+    junk.write_text("shopping list\n" * 200)
+    with pytest.raises(LibraryError, match="not a FaceMe library"):
+        Library.open(junk)
+    with pytest.raises(LibraryError, match="no library there"):
+        Library.open(tmp_path / "nothing.sqlite", create=False)
+    with pytest.raises(LibraryError, match="is a folder"):
+        Library.open(tmp_path)

@@ -1,0 +1,164 @@
+"""Restore jobs: selection, mirrored outputs, per-photo failures, pause/resume/cancel, crash recovery."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from sqlalchemy import update
+
+from faceme_core.errors import LibraryError
+from faceme_core.imageio import load_photo
+from faceme_core.library import jobs
+from faceme_core.library import people as ops
+from faceme_core.library import references
+from faceme_core.library.db import schema
+from faceme_core.library.scan import scan_folders
+from faceme_core.library.walk import OUTPUT_MARKER
+from tests.library.conftest import file_hashes
+from tests.library.fakes import fake_restore
+
+
+class Recorder:
+    def __init__(self, fail_on: str | None = None, interrupt_at: int | None = None, on_call=None):
+        self.done: list[str] = []
+        self.fail_on = fail_on
+        self.interrupt_at = interrupt_at
+        self.on_call = on_call
+
+    def __call__(self, task):
+        if self.interrupt_at is not None and len(self.done) == self.interrupt_at:
+            raise KeyboardInterrupt  # the process dies in the middle of this photo
+        if self.on_call:
+            self.on_call(task)
+        self.done.append(task.photo_path.name)
+        if self.fail_on and task.photo_path.name == self.fail_on:
+            raise ValueError("the GPU caught fire")
+        return fake_restore(task)
+
+
+@pytest.fixture
+def scanned(library, small_album, analyzer):
+    (small_album / "1999").mkdir()
+    shutil.move(small_album / "two_boys.jpg", small_album / "1999" / "two_boys.jpg")
+    scan_folders(library, [small_album], analyzer)
+    return library
+
+
+def _band_person(library):
+    return next(
+        p
+        for p in ops.list_people(library)
+        if {f.photo_path.name for f in p.faces} == {"band_four_lowres_a.jpg", "band_four_b.jpg"}
+    )
+
+
+def test_job_writes_mirrored_outputs_with_references_and_never_touches_originals(scanned, small_album, tmp_path):
+    originals = file_hashes(small_album)
+    band = _band_person(scanned)
+    ops.rename_person(scanned, band.id, "Band")
+    references.add_face_reference(scanned, "Band", band.faces[0].id)
+    out = tmp_path / "Restored"
+
+    job_id = jobs.create_job(scanned, out, photos=[small_album / "1999" / "two_boys.jpg"], people=["Band"])
+    progress = []
+    info = jobs.run_job(scanned, job_id, fake_restore, progress=progress.append)
+
+    assert (info.state, info.total, info.done, info.failed) == ("done", 3, 3, 0)
+    items = {item.photo_path.name: item for item in jobs.job_items(scanned, job_id)}
+    assert items["two_boys.jpg"].output_path == out / "Small" / "1999" / "two_boys.jpg"
+    assert items["band_four_b.jpg"].output_path == out / "Small" / "band_four_b.jpg"
+    for item in items.values():
+        restored, original = load_photo(item.output_path), load_photo(item.photo_path)
+        assert restored.size_wh == original.size_wh and not np.array_equal(restored.pixels, original.pixels)
+    band_modes = {f.face_id: f.mode for f in items["band_four_b.jpg"].faces}
+    assert (
+        band_modes[band.faces[0].id if band.faces[0].photo_path.name == "band_four_b.jpg" else band.faces[1].id]
+        == "references"
+    )
+    assert {f.mode for f in items["two_boys.jpg"].faces} == {"blind"}  # nobody there has references
+    assert file_hashes(small_album) == originals
+    assert progress[0].total == 3 and progress[-1].done == 3
+    assert (out / OUTPUT_MARKER).is_file()
+
+
+def test_outputs_are_never_scanned_back_in(scanned, small_album, tmp_path, analyzer):
+    job_id = jobs.create_job(scanned, tmp_path / "Restored")
+    jobs.run_job(scanned, job_id, fake_restore)
+    summary = scan_folders(scanned, [tmp_path], analyzer)  # a parent holding the album and the outputs
+    assert summary.found == 5 and summary.added == 0
+
+
+def test_out_dir_inside_or_holding_an_album_is_refused(scanned, small_album, tmp_path):
+    with pytest.raises(LibraryError, match="inside the album folder"):
+        jobs.create_job(scanned, small_album / "restored")
+    with pytest.raises(LibraryError, match="holds the album folder"):
+        jobs.create_job(scanned, tmp_path)
+    assert jobs.list_jobs(scanned) == []
+
+
+def test_selection_errors_name_the_problem(scanned, small_album, tmp_path, analyzer):
+    with pytest.raises(LibraryError, match="not in the library"):
+        jobs.create_job(scanned, tmp_path / "out", photos=[tmp_path / "elsewhere.jpg"])
+    with pytest.raises(LibraryError, match="no person named 'Nobody'"):
+        jobs.create_job(scanned, tmp_path / "out", people=["Nobody"])
+    (small_album / "hepburn_portrait_lowres.jpg").unlink()
+    scan_folders(scanned, [small_album], analyzer)
+    with pytest.raises(LibraryError, match="the library has it as missing"):
+        jobs.create_job(scanned, tmp_path / "out", photos=[small_album / "hepburn_portrait_lowres.jpg"])
+
+
+def test_a_failing_photo_is_recorded_and_the_job_goes_on(scanned, tmp_path):
+    job_id = jobs.create_job(scanned, tmp_path / "out")
+    restore = Recorder(fail_on="band_four_b.jpg")
+    info = jobs.run_job(scanned, job_id, restore)
+    assert (info.state, info.done, info.failed) == ("done", 4, 1)
+    [failed] = [item for item in jobs.job_items(scanned, job_id) if item.state == "failed"]
+    assert failed.photo_path.name == "band_four_b.jpg" and "GPU caught fire" in failed.error
+    assert not failed.output_path.exists()
+
+
+def test_resume_after_a_crash_redoes_only_the_interrupted_photo(scanned, tmp_path):
+    job_id = jobs.create_job(scanned, tmp_path / "out")
+    first = Recorder(interrupt_at=2)
+    with pytest.raises(KeyboardInterrupt):  # like a kill: the third photo is left "running"
+        jobs.run_job(scanned, job_id, first)
+    states = [item.state for item in jobs.job_items(scanned, job_id)]
+    assert states == ["done", "done", "running", "pending", "pending"]
+
+    second = Recorder()
+    info = jobs.run_job(scanned, job_id, second)
+    items = jobs.job_items(scanned, job_id)
+    assert info.state == "done" and info.done == 5
+    assert sorted(first.done + second.done) == sorted(item.photo_path.name for item in items)  # none twice, none lost
+    assert all(item.output_path.is_file() for item in items)
+
+
+def test_pause_stop_flag_and_cancel(scanned, tmp_path, library):
+    job_id = jobs.create_job(scanned, tmp_path / "out")
+    restore = Recorder()
+    info = jobs.run_job(scanned, job_id, restore, should_stop=lambda: len(restore.done) >= 1)
+    assert (info.state, info.done) == ("paused", 1)
+
+    # Paused from elsewhere (the desktop app, another process) while a photo is in progress.
+    pauser = Recorder(on_call=lambda task: jobs.pause_job(library, job_id))
+    info = jobs.run_job(scanned, job_id, pauser)
+    assert (info.state, info.done, len(pauser.done)) == ("paused", 2, 1)
+
+    jobs.cancel_job(scanned, job_id)
+    info = jobs.job_info(scanned, job_id)
+    assert (info.state, info.done, info.pending) == ("cancelled", 2, 0)
+    with pytest.raises(LibraryError, match="was cancelled"):
+        jobs.run_job(scanned, job_id, fake_restore)
+
+
+def test_missing_photo_fails_its_item_only(scanned, small_album, tmp_path):
+    job_id = jobs.create_job(scanned, tmp_path / "out")
+    (small_album / "band_four_b.jpg").unlink()
+    info = jobs.run_job(scanned, job_id, fake_restore)
+    assert (info.done, info.failed) == (4, 1)
+    with scanned.transaction() as conn:  # unknown job ids are clear errors
+        conn.execute(update(schema.jobs).values(state="running"))
+    with pytest.raises(LibraryError, match="no restore job with id 99"):
+        jobs.job_info(scanned, 99)

@@ -1,0 +1,85 @@
+"""References per person: album faces and files, and suggestions that are good, diverse and only proposed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceme_core.errors import ImageLoadError, LibraryError
+from faceme_core.library import people as ops
+from faceme_core.library import references as refs
+from faceme_core.library.scan import scan_folders
+
+
+@pytest.fixture
+def scanned(library, album, analyzer):
+    scan_folders(library, [album], analyzer)
+    return library
+
+
+def _unit(*values) -> np.ndarray:
+    vector = np.array(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def test_pick_diverse_prefers_quality_and_skips_degraded_duplicates_and_same_photo():
+    candidates = [
+        (1, 10, 0.90, _unit(1, 0, 0)),
+        (2, 11, 0.85, _unit(1, 0.01, 0)),  # a near-duplicate of face 1 (a copy, a burst shot)
+        (3, 10, 0.80, _unit(0, 1, 0)),  # same photo as face 1
+        (4, 12, 0.70, _unit(0, 0, 1)),
+        (5, 13, 0.10, _unit(1, 1, 1)),  # degraded: below the floor
+        (6, 14, 0.60, _unit(1, 1, 0)),
+    ]
+    assert refs.pick_diverse(candidates, [], 3, 0.99, 0.3) == [1, 4, 6]
+    assert refs.pick_diverse(candidates, [], 10, 0.99, 0.3) == [1, 4, 6]  # never pads with bad ones
+    # An existing reference counts: nothing near it (or from its photo) is proposed again.
+    assert refs.pick_diverse(candidates, [(12, _unit(1, 0, 0))], 2, 0.99, 0.3) == [3, 6]
+
+
+def test_suggest_proposes_without_adding_and_accepting_adds(scanned):
+    band = next(
+        p
+        for p in ops.list_people(scanned)
+        if len({f.photo_path for f in p.faces}) == 2 and len(p.faces) == 2 and "band" in p.faces[0].photo_path.name
+    )
+    suggestions = refs.suggest_references(scanned, band.id, count=5)
+    assert 1 <= len(suggestions) <= 2
+    assert len({s.photo_path for s in suggestions}) == len(suggestions)
+    assert [s.quality for s in suggestions] == sorted((s.quality for s in suggestions), reverse=True)
+    assert all(s.quality >= refs.QUALITY_FLOOR for s in suggestions)
+    assert refs.list_references(scanned, band.id) == []  # only proposed
+
+    added = refs.add_face_reference(scanned, band.id, suggestions[0].face_id)
+    assert refs.add_face_reference(scanned, band.id, suggestions[0].face_id) == added  # idempotent
+    again = refs.suggest_references(scanned, band.id, count=5)
+    assert suggestions[0].face_id not in {s.face_id for s in again}
+
+
+def test_face_and_file_references_are_listed_and_removed(scanned, faces_dir):
+    person = ops.list_people(scanned)[0]
+    face_ref = refs.add_face_reference(scanned, person.id, person.faces[0].id)
+    file_ref = refs.add_file_reference(scanned, person.id, faces_dir / "Hepburn01.png")
+    listed = refs.list_references(scanned, person.id)
+    assert [(r.id, r.kind) for r in listed] == [(face_ref, "face"), (file_ref, "file")]
+    assert listed[0].photo_path == person.faces[0].photo_path and listed[0].box == person.faces[0].box
+    assert listed[1].file_path == faces_dir / "Hepburn01.png"
+    assert ops.get_person(scanned, person.id).reference_count == 2
+    refs.remove_reference(scanned, face_ref)
+    assert [r.id for r in refs.list_references(scanned, person.id)] == [file_ref]
+    with pytest.raises(LibraryError, match="no reference with id"):
+        refs.remove_reference(scanned, face_ref)
+
+
+def test_bad_references_are_refused_with_the_reason(scanned, tmp_path):
+    first, second = ops.list_people(scanned)[:2]
+    with pytest.raises(LibraryError, match="is not one of person"):
+        refs.add_face_reference(scanned, first.id, second.faces[0].id)
+    with pytest.raises(LibraryError, match="no such image file"):
+        refs.add_file_reference(scanned, first.id, tmp_path / "nope.jpg")
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(b"not an image")
+    with pytest.raises(ImageLoadError):
+        refs.add_file_reference(scanned, first.id, junk)
+    with pytest.raises(LibraryError, match="--count 0"):
+        refs.suggest_references(scanned, first.id, count=0)

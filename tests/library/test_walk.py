@@ -1,0 +1,66 @@
+"""Which files a scan considers: supported photos, minus hidden, system and FaceMe output folders."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from faceme_core.imageio import SUPPORTED_SUFFIXES
+from faceme_core.library.walk import OUTPUT_MARKER, WalkProblem, walk_photos
+
+
+def _touch(path, data=b"x"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _found(root, **kwargs) -> list[str]:
+    return [os.path.relpath(entry.path, root) for entry in walk_photos(str(root), SUPPORTED_SUFFIXES, **kwargs)]
+
+
+def test_finds_supported_photos_recursively_in_a_stable_order(tmp_path):
+    for name in ("b.jpg", "a.PNG", "2001/summer/c.jpeg", "notes.txt", "2001/d.tif"):
+        _touch(tmp_path / name)
+    # A folder's files first, then its subfolders, names sorted: the same order on every run.
+    assert _found(tmp_path) == ["a.PNG", "b.jpg", "2001/d.tif", "2001/summer/c.jpeg"]
+    entry = next(walk_photos(str(tmp_path), SUPPORTED_SUFFIXES))
+    assert entry.size == 1 and entry.mtime_ns == os.stat(entry.path).st_mtime_ns
+
+
+def test_skips_hidden_system_and_output_folders(tmp_path):
+    for name in (
+        "keep.jpg",
+        ".hidden.jpg",
+        ".thumbnails/t.jpg",
+        "@eaDir/x.jpg",
+        "$RECYCLE.BIN/y.jpg",
+        "restored/out.jpg",
+        "listed/z.jpg",
+    ):
+        _touch(tmp_path / name)
+    _touch(tmp_path / "restored" / OUTPUT_MARKER)
+    assert _found(tmp_path, skip_dirs=[str(tmp_path / "listed")]) == ["keep.jpg"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symlinks need privileges on Windows")
+def test_symlink_loops_end_and_linked_folders_are_walked_once(tmp_path):
+    _touch(tmp_path / "album" / "a.jpg")
+    (tmp_path / "album" / "loop").symlink_to(tmp_path / "album", target_is_directory=True)
+    (tmp_path / "album" / "dangling.jpg").symlink_to(tmp_path / "gone.jpg")
+    problems: list[WalkProblem] = []
+    assert _found(tmp_path / "album", problems=problems) == ["a.jpg"]
+    assert [os.path.basename(p.path) for p in problems] == ["dangling.jpg"]
+
+
+@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="root reads every folder")
+def test_unreadable_folder_is_reported_and_the_walk_goes_on(tmp_path):
+    _touch(tmp_path / "a.jpg")
+    _touch(tmp_path / "locked" / "b.jpg")
+    (tmp_path / "locked").chmod(0)
+    try:
+        problems: list[WalkProblem] = []
+        assert _found(tmp_path, problems=problems) == ["a.jpg"]
+        assert problems and problems[0].path.endswith("locked")
+    finally:
+        (tmp_path / "locked").chmod(0o755)
