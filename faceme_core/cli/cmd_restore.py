@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from faceme_core.cli.common import add_command, info, print_json
+from faceme_core.cli.engine_options import add_engine_options, restore_options_from_args
 from faceme_core.errors import FaceMeError
 
 DESCRIPTION = """\
@@ -36,27 +37,17 @@ def register(subparsers) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("-o", "--output", type=Path, metavar="OUT", help="output file (one photo only)")
     where.add_argument("--out-dir", type=Path, metavar="DIR", help="folder for the outputs (same file names)")
-    parser.add_argument("--sampler", default="ddpm-50", metavar="NAME",
-                        help="sampler preset: ddpm-50 (FaceMe's reference), dpmpp-25 or ddim-30 (ours, faster)")
-    parser.add_argument("--steps", type=int, help="denoising steps (default: the preset's)")
-    parser.add_argument("--identity-strength", type=float, default=5.0, metavar="X",
-                        help="identity guidance lambda (default 5.0, FaceMe's setting; 0 ignores the references)")
-    parser.add_argument("--seed", type=int, help="random seed, for reproducible results")
-    parser.add_argument("--no-color-correction", action="store_true", help="skip the wavelet colour correction")
-    parser.add_argument("--upscale", type=int, choices=(1, 2), default=1, help="output size factor (default 1)")
+    add_engine_options(parser)
     parser.add_argument("--faces", choices=("all", "largest"), default="all", help="which faces to consider")
     parser.add_argument("--others", choices=("blind", "skip"), default="blind",
                         help="faces not matching the references: restore blind (default) or leave untouched")
     parser.add_argument("--match-threshold", type=float, default=IDENTITY_MATCH_THRESHOLD, metavar="S",
                         help=f"ArcFace similarity for a face to match the references (default {IDENTITY_MATCH_THRESHOLD})")
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
-    parser.add_argument("--offload", action="store_true", help="keep idle model parts off the GPU (small GPUs)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument("--json", action="store_true", help="print a JSON report on stdout")
 
 
 def run(args: argparse.Namespace) -> int:
-    from faceme_core.engine.options import RestoreOptions
     from faceme_core.restore.plan import PlanOptions
 
     if args.output is not None and len(args.photos) > 1:
@@ -65,13 +56,8 @@ def run(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise FaceMeError(f"{path}: no such file")
     _refuse_outputs_over_inputs(args)
-    try:
-        options = RestoreOptions(sampler=args.sampler, steps=args.steps, identity_strength=args.identity_strength,
-                                 seed=args.seed, color_correction=not args.no_color_correction)
-        options.validate()
-        plan_options = PlanOptions(faces=args.faces, others=args.others, match_threshold=args.match_threshold)
-    except ValueError as error:
-        raise FaceMeError(str(error)) from None
+    options = restore_options_from_args(args)
+    plan_options = PlanOptions(faces=args.faces, others=args.others, match_threshold=args.match_threshold)
 
     photos, state = _this_process_share(args.photos)
     device = args.device if state is None else ("cpu" if state.device.type == "cpu" else str(state.device))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from faceme_core.cli.cmd_scan import ProgressPrinter, add_library_option, format_eta, open_library
 from faceme_core.cli.common import add_command, print_json
+from faceme_core.cli.engine_options import add_engine_options, restore_options_from_args
 from faceme_core.errors import FaceMeError
 
 DESCRIPTION = """\
@@ -45,19 +46,29 @@ def register(subparsers):
     what.add_argument("--show", type=int, metavar="JOB", help="show a job's photos and their faces' outcomes")
     what.add_argument("--cancel", type=int, metavar="JOB", help="cancel a job for good")
     parser.add_argument("--json", action="store_true", help="(--list, --show) print JSON on stdout")
+    engine = parser.add_argument_group("restoration settings (kept with a new job and reused by --resume)")
+    add_engine_options(engine)
 
 
-def _restore_function():
-    """The engine's per-photo restoration, imported only when a job is run."""
+def _open_restorer(settings_json: dict, args):
+    """Load the engine for a job (ModelMissingError names what is missing): done before a job exists."""
     try:
-        from faceme_core.restore.album_adapter import restore_photo_task
-    except ModuleNotFoundError as error:
-        if error.name and error.name.startswith("faceme_core.restore"):
-            raise FaceMeError("the restoration engine is not installed yet") from error
-        raise
-    except ImportError as error:
-        raise FaceMeError(f"the restoration engine is not installed yet ({error})") from error
-    return restore_photo_task
+        from faceme_core.restore.album_adapter import AlbumRestoreSettings, open_album_restorer
+
+        settings = AlbumRestoreSettings.from_json(settings_json)
+        settings.restore.validate()
+    except (TypeError, ValueError) as error:
+        raise FaceMeError(f"the job's restoration settings are not usable: {error}") from None
+    try:
+        return open_album_restorer(settings, device=args.device, offload=args.offload)
+    except ValueError as error:  # a --device this machine does not have
+        raise FaceMeError(str(error)) from None
+
+
+def _settings_json(args) -> dict:
+    from faceme_core.restore.album_adapter import AlbumRestoreSettings
+
+    return AlbumRestoreSettings(restore=restore_options_from_args(args), upscale=args.upscale).to_json()
 
 
 def _print_jobs(jobs_list, as_json: bool) -> None:
@@ -116,12 +127,13 @@ def run(args):
             job_id = args.resume
             if jobs.job_info(library, job_id).state == "cancelled":  # say so before needing the engine
                 raise FaceMeError(f"job {job_id} was cancelled; create a new one to restore these photos")
-            restore = _restore_function()
+            restore = _open_restorer(jobs.job_options(library, job_id), args)
         else:
             if not args.out_dir:
                 raise FaceMeError("--out-dir DIR is required: where the restored copies go")
-            restore = _restore_function()  # before creating the job: no orphan job without an engine
-            job_id = jobs.create_job(library, args.out_dir, people=args.person, photos=args.photo)
+            settings = _settings_json(args)
+            restore = _open_restorer(settings, args)  # before creating the job: no orphan job without an engine
+            job_id = jobs.create_job(library, args.out_dir, people=args.person, photos=args.photo, options=settings)
             print(f"job {job_id} created")
         return _run(library, job_id, restore)
 

@@ -17,7 +17,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -98,10 +98,17 @@ def _select_photos(conn: Connection, people: list[PersonKey], photo_paths: list[
 
 
 def create_job(
-    library: Library, out_dir: Path | str, *, people: Iterable[PersonKey] = (), photos: Iterable[Path | str] = ()
+    library: Library,
+    out_dir: Path | str,
+    *,
+    people: Iterable[PersonKey] = (),
+    photos: Iterable[Path | str] = (),
+    options: Mapping[str, Any] | None = None,
 ) -> int:
     """A new pending job restoring the photos of ``people`` plus ``photos`` (neither: every photo with
-    faces). Returns its id; nothing is restored until ``run_job``."""
+    faces). ``options`` (JSON-able restoration settings) are kept with the job, so a resumed job
+    restores its remaining photos exactly like the first ones. Returns its id; nothing is restored
+    until ``run_job``."""
     people, photos = list(people), list(photos)
     with library.transaction() as conn:
         albums = {row.id: row.path for row in conn.execute(select(schema.albums.c.id, schema.albums.c.path))}
@@ -116,7 +123,9 @@ def create_job(
         ).all()
         folder_of_album = _album_folders({row.album_id: albums[row.album_id] for row in rows})
         now = time.time()
-        selection = json.dumps({"people": [str(p) for p in people], "photos": [str(p) for p in photos]})
+        selection = json.dumps(
+            {"people": [str(p) for p in people], "photos": [str(p) for p in photos], "options": dict(options or {})}
+        )
         job_id = conn.execute(
             insert(schema.jobs).values(
                 out_dir=str(target), state="pending", selection=selection, created_at=now, updated_at=now
@@ -179,6 +188,12 @@ def _info(conn: Connection, row) -> JobInfo:
         failed=counts.get("failed", 0),
         pending=counts.get("pending", 0) + counts.get("running", 0),
     )
+
+
+def job_options(library: Library, job_id: int) -> dict[str, Any]:
+    """The restoration settings the job was created with (empty for jobs made without any)."""
+    with library.reading() as conn:
+        return dict(json.loads(_job_row(conn, job_id).selection).get("options", {}))
 
 
 def job_info(library: Library, job_id: int) -> JobInfo:

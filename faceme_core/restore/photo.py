@@ -15,7 +15,7 @@ from faceme_core.engine.options import RestoreOptions
 from faceme_core.engine.restorer import FaceRequest, ProgressEvent, ReferenceFace, Restorer
 from faceme_core.faces.align import ALIGNED_SIZE, FFHQ_TEMPLATE_512, align_face
 from faceme_core.faces.paste import RestoredFace, paste_into_photo
-from faceme_core.faces.types import Detection, Embedding, Face
+from faceme_core.faces.types import Detection, Embedding
 from faceme_core.image_types import Photo
 
 # Maps an aligned 512x512 uint8 RGB face to its ArcFace embedding: the identity check of the result.
@@ -26,7 +26,7 @@ AlignedEmbedder = Callable[[np.ndarray], Embedding]
 class FaceTarget:
     """One face to restore, with the references of the person it shows (none: blind restoration)."""
 
-    face: Face
+    detection: Detection  # where the face is: its box and five points in the photo
     references: tuple[ReferenceFace, ...] = ()
     reference_embeddings: tuple[Embedding, ...] = ()  # ArcFace of each reference, for the identity check
     reference_names: tuple[str, ...] = ()  # what the report calls them (file names, face ids)
@@ -66,12 +66,11 @@ def restore_photo(
     cancel: Callable[[], bool] | None = None,
 ) -> PhotoRestoreResult:
     """Restore ``targets`` (faces of ``photo``) in batches and paste them into a new photo."""
-    if not targets:
-        return PhotoRestoreResult(photo=photo.with_pixels(photo.pixels.copy()) if upscale == 1
-                                  else paste_into_photo(photo, [], upscale=upscale), faces=())
+    if not targets:  # nothing to restore: the photo as it is (resized when asked to upscale)
+        return PhotoRestoreResult(photo=paste_into_photo(photo, [], upscale=upscale), faces=())
     # 1. align every face on the FFHQ template, from the 8-bit view the networks take
     rgb = photo.rgb8()
-    aligned = [align_face(rgb, target.face.points, ALIGNED_SIZE) for target in targets]
+    aligned = [align_face(rgb, target.detection.points, ALIGNED_SIZE) for target in targets]
     # 2. encode each distinct reference set once (the restorer caches per reference as well)
     requests = [
         FaceRequest(lq=face.crop, identity=restorer.encode_identity(target.references) if target.references else None)
@@ -87,7 +86,7 @@ def restore_photo(
     # 5. identity check: how close to the references the face was before and is after
     reports = tuple(
         FaceReport(
-            box=tuple(float(v) for v in target.face.box),
+            box=tuple(float(v) for v in target.detection.box),
             person=target.person,
             match_similarity=target.match_similarity,
             references=target.reference_names,

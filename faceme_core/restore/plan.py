@@ -53,11 +53,11 @@ def plan_photo(photo_faces: PhotoFaces, references: ReferenceSet, options: PlanO
         match = match_face(face.embedding, references.embeddings, options.match_threshold)
         if match.matched:
             targets.append(FaceTarget(
-                face=face, references=references.faces, reference_embeddings=references.embeddings,
+                detection=face.detection, references=references.faces, reference_embeddings=references.embeddings,
                 reference_names=references.names, person="reference", match_similarity=match.similarity,
             ))
         elif options.others == "blind":
-            targets.append(FaceTarget(face=face, match_similarity=match.similarity))
+            targets.append(FaceTarget(detection=face.detection, match_similarity=match.similarity))
         else:
             similarity = "n/a" if match.similarity is None else f"{match.similarity:.2f}"
             left.append(LeftFace(

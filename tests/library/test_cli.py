@@ -63,14 +63,11 @@ def test_user_errors_are_one_line_with_exit_code_2(cli, small_album):
     assert code == 2 and "no such folder" in err
 
 
-def test_restore_album_without_the_engine_creates_no_job(cli, small_album, tmp_path):
-    import importlib.util
-
-    if importlib.util.find_spec("faceme_core.restore.album_adapter") is not None:
-        pytest.skip("the restoration engine is installed")
+def test_restore_album_without_models_creates_no_job(cli, small_album, tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEME_MODELS", str(tmp_path / "no-models"))
     cli("scan", str(small_album))
     code, _, err = cli("restore-album", "--out-dir", str(tmp_path / "out"))
-    assert code == 2 and "the restoration engine is not installed yet" in err
+    assert code == 2 and "not installed" in err and "faceme models download" in err
     code, out, _ = cli("restore-album", "--list", "--json")
     assert code == 0 and json.loads(out) == []
 

@@ -56,7 +56,7 @@ def test_matching_faces_get_the_references_others_follow_the_option():
     assert blind.left == ()
 
     skip = plan_photo(photo_faces, refs, PlanOptions(others="skip"))
-    assert len(skip.targets) == 1 and skip.targets[0].face is photo_faces.faces[0]
+    assert len(skip.targets) == 1 and skip.targets[0].detection is photo_faces.faces[0].detection
     assert len(skip.left) == 1 and "does not match" in skip.left[0].reason
 
 
@@ -65,7 +65,7 @@ def test_largest_only_and_skipped_faces_are_reported():
     photo_faces = PhotoFaces(size_wh=(400, 200), faces=[face(10, 50, [1, 0, 0]), face(200, 120, [1, 0, 0])],
                              skipped=[SkippedFace(small_detection, "too small to restore")], backend="insightface")
     plan = plan_photo(photo_faces, references([1, 0, 0]), PlanOptions(faces="largest"))
-    assert [t.face.box[0] for t in plan.targets] == [200]
+    assert [t.detection.box[0] for t in plan.targets] == [200]
     reasons = sorted(left.reason for left in plan.left)
     assert reasons[0].startswith("not the largest") and reasons[1] == "too small to restore"
 

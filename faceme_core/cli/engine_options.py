@@ -1,0 +1,33 @@
+"""The restoration options shared by `faceme restore` and `faceme restore-album`."""
+
+from __future__ import annotations
+
+import argparse
+
+from faceme_core.errors import FaceMeError
+
+
+def add_engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sampler", default="ddpm-50", metavar="NAME",
+                        help="sampler preset: ddpm-50 (FaceMe's reference), dpmpp-25 or ddim-30 (ours, faster)")
+    parser.add_argument("--steps", type=int, help="denoising steps (default: the preset's)")
+    parser.add_argument("--identity-strength", type=float, default=5.0, metavar="X",
+                        help="identity guidance lambda (default 5.0, FaceMe's setting; 0 ignores the references)")
+    parser.add_argument("--seed", type=int, help="random seed, for reproducible results")
+    parser.add_argument("--no-color-correction", action="store_true", help="skip the wavelet colour correction")
+    parser.add_argument("--upscale", type=int, choices=(1, 2), default=1, help="output size factor (default 1)")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+    parser.add_argument("--offload", action="store_true", help="keep idle model parts off the GPU (small GPUs)")
+
+
+def restore_options_from_args(args: argparse.Namespace):
+    """The engine's RestoreOptions, checked: a bad value is a one-line user error."""
+    from faceme_core.engine.options import RestoreOptions
+
+    try:
+        options = RestoreOptions(sampler=args.sampler, steps=args.steps, identity_strength=args.identity_strength,
+                                 seed=args.seed, color_correction=not args.no_color_correction)
+        options.validate()
+    except ValueError as error:
+        raise FaceMeError(str(error)) from None
+    return options

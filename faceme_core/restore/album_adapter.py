@@ -1,0 +1,109 @@
+"""Album jobs meet the engine: restore one ``PhotoTask`` of a restore job with its people's references.
+
+The job runner (``faceme_core.library.jobs.run_job``) stays engine-free; it calls an ``AlbumRestorer``
+per photo. References are found once per person and reused for every photo of the job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from faceme_core.engine.options import RestoreOptions
+from faceme_core.errors import FaceMeError
+from faceme_core.faces.analyzer import skip_reason
+from faceme_core.faces.types import Detection
+from faceme_core.imageio import load_photo
+from faceme_core.library.types import FaceOutcome, PhotoOutcome, PhotoTask, TaskFace, TaskReference
+from faceme_core.restore.photo import FaceReport, FaceTarget
+from faceme_core.restore.references import ReferenceSet, load_reference
+from faceme_core.restore.session import RestoreSession
+
+
+@dataclass(frozen=True)
+class AlbumRestoreSettings:
+    """What a job keeps of the user's choices (stored as JSON with the job, reused on resume)."""
+
+    restore: RestoreOptions = RestoreOptions()
+    upscale: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        options = self.restore
+        return {"sampler": options.sampler, "steps": options.steps, "identity_strength": options.identity_strength,
+                "seed": options.seed, "color_correction": options.color_correction, "upscale": self.upscale}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "AlbumRestoreSettings":
+        data = dict(data)
+        upscale = int(data.pop("upscale", 1))
+        return cls(restore=RestoreOptions(**data), upscale=upscale)
+
+
+class AlbumRestorer:
+    """Callable per photo of a job: ``restorer(task) -> PhotoOutcome``; writes ``task.output_path``."""
+
+    def __init__(self, session: RestoreSession, settings: AlbumRestoreSettings = AlbumRestoreSettings()):
+        self.session = session
+        self.settings = settings
+        self._references: dict[tuple[TaskReference, ...], ReferenceSet] = {}
+
+    def __call__(self, task: PhotoTask) -> PhotoOutcome:
+        photo = load_photo(task.photo_path)
+        targets, target_faces, outcomes = [], [], {}
+        for face in task.faces:
+            detection = Detection(box=face.box, points=np.asarray(face.points, dtype=np.float32), score=1.0)
+            reason = skip_reason(detection.eye_distance)
+            if reason is not None:
+                outcomes[face.face_id] = FaceOutcome(face.face_id, "skipped", reason)
+                continue
+            references = self._reference_set(face.references)
+            targets.append(FaceTarget(
+                detection=detection, references=references.faces, reference_embeddings=references.embeddings,
+                reference_names=references.names, person=face.person_name,
+            ))
+            target_faces.append(face)
+        # An interrupted photo is redone over its earlier (complete, atomically written) output.
+        outcome = self.session.restore_to_file(
+            photo, targets, task.output_path, self.settings.restore, upscale=self.settings.upscale, overwrite=True,
+        )
+        for face, report in zip(target_faces, outcome.faces):
+            outcomes[face.face_id] = _face_outcome(face, report)
+        return PhotoOutcome(output_path=outcome.output, faces=tuple(outcomes[face.face_id] for face in task.faces))
+
+    def _reference_set(self, references: tuple[TaskReference, ...]) -> ReferenceSet:
+        if references not in self._references:
+            loaded = [_load_task_reference(reference, self.session) for reference in references]
+            self._references[references] = ReferenceSet(
+                faces=tuple(face for face, _ in loaded),
+                embeddings=tuple(embedding for _, embedding in loaded),
+                names=tuple(_reference_name(reference) for reference in references),
+            )
+        return self._references[references]
+
+
+def _load_task_reference(reference: TaskReference, session: RestoreSession):
+    try:
+        return load_reference(reference.path, session.analyzer, box_hint=reference.box)
+    except FaceMeError as error:
+        raise FaceMeError(f"reference {_reference_name(reference)}: {error}") from None
+
+
+def _reference_name(reference: TaskReference) -> str:
+    return f"face {reference.face_id}" if reference.kind == "face" else str(reference.path)
+
+
+def _face_outcome(face: TaskFace, report: FaceReport) -> FaceOutcome:
+    who = face.person_name or (f"person {face.person_id}" if face.person_id is not None else "unassigned face")
+    if report.blind:
+        return FaceOutcome(face.face_id, "blind", f"{who}: no references, restored blind")
+    identity = "" if report.identity_after is None else f", identity similarity {report.identity_after:.2f}"
+    return FaceOutcome(face.face_id, "references", f"{who}: {len(report.references)} reference(s){identity}")
+
+
+def open_album_restorer(settings: AlbumRestoreSettings, device: str | None = "auto", offload: bool = False,
+                        models_dir: Path | None = None) -> AlbumRestorer:
+    """Load the models (ModelMissingError names what is missing) and return the per-photo restorer."""
+    return AlbumRestorer(RestoreSession.open(models_dir, device=device, offload=offload), settings)

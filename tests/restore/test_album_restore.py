@@ -1,0 +1,130 @@
+"""`faceme restore-album` end to end: a scanned album, a person with a reference, tiny models.
+
+The album is scanned on the offline dlib backend (as a user without the model pack would), then
+restored once the (tiny) models are installed: the realistic order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from faceme_core.cli.main import main
+from tests.support.tiny_models import build_tiny_model_dir
+
+REPO = Path(__file__).resolve().parents[2]
+ALBUM_PHOTOS = {"two_boys.jpg": "two_boys.jpg", "boy_at_railing_lowres.jpg": "sub/boy.jpg",
+                "hepburn_portrait_lowres.jpg": "hepburn.jpg", "film_still_two.jpg": "sub/film.jpg"}
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory) -> Path:
+    models_dir = tmp_path_factory.mktemp("models")
+    build_tiny_model_dir(models_dir, with_antelopev2=True)
+    return models_dir
+
+
+@pytest.fixture
+def album(tmp_path, album_dir) -> Path:
+    root = tmp_path / "album"
+    for source, target in ALBUM_PHOTOS.items():
+        (root / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(album_dir / source, root / target)
+    return root
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def scan_and_give_the_boy_a_reference(capsys, album: Path, library: Path) -> int:
+    """Scan offline (dlib); the boy seen in two photos becomes a person with one reference face."""
+    assert cli(capsys, "scan", str(album), "--library", str(library))[0] == 0
+    code, out, _ = cli(capsys, "people", "list", "--json", "--library", str(library))
+    (boy,) = [p for p in json.loads(out) if {Path(f["photo"]).name for f in p["faces"]} == {"two_boys.jpg", "boy.jpg"}]
+    reference = next(f["id"] for f in boy["faces"] if Path(f["photo"]).name == "two_boys.jpg")
+    assert cli(capsys, "refs", "add", str(boy["id"]), "--face", str(reference), "--library", str(library))[0] == 0
+    return boy["id"]
+
+
+def test_restore_album_uses_each_persons_references_and_never_touches_originals(
+    tiny_models, album, tmp_path, capsys, monkeypatch
+):
+    library = tmp_path / "library.sqlite"
+    before = hashes(album)
+    boy = scan_and_give_the_boy_a_reference(capsys, album, library)
+    monkeypatch.setenv("FACEME_MODELS", str(tiny_models))
+    out_dir = tmp_path / "restored"
+    code, out, err = cli(capsys, "restore-album", "--person", str(boy), "--out-dir", str(out_dir),
+                         "--steps", "1", "--seed", "0", "--library", str(library))
+    assert code == 0, err
+    assert hashes(album) == before
+    assert (out_dir / "album" / "two_boys.jpg").is_file() and (out_dir / "album" / "sub" / "boy.jpg").is_file()
+    assert not (out_dir / "album" / "hepburn.jpg").exists()  # not a photo of the chosen person
+
+    code, out, _ = cli(capsys, "restore-album", "--show", "1", "--json", "--library", str(library))
+    items = {Path(item["photo"]).name: item for item in json.loads(out)}
+    assert {item["state"] for item in items.values()} == {"done"}
+    modes = sorted(face["mode"] for face in items["two_boys.jpg"]["faces"])
+    assert modes == ["blind", "references"]  # the boy with his reference, the other boy blind
+    assert [face["mode"] for face in items["boy.jpg"]["faces"]] == ["references"]
+
+
+def job_items(library: Path) -> list[tuple[str, Path]]:
+    with sqlite3.connect(f"file:{library}?mode=ro", uri=True) as conn:
+        return [(state, Path(output)) for state, output in
+                conn.execute("SELECT state, output_path FROM job_items ORDER BY id")]
+
+
+def job_item_states(library: Path) -> list[str]:
+    return [state for state, _ in job_items(library)]
+
+
+@pytest.mark.slow
+def test_a_killed_restore_job_resumes_with_no_photo_done_twice_and_none_lost(tiny_models, album, tmp_path, capsys):
+    library = tmp_path / "library.sqlite"
+    before = hashes(album)
+    scan_and_give_the_boy_a_reference(capsys, album, library)
+    out_dir = tmp_path / "restored"
+    env = {**os.environ, "FACEME_MODELS": str(tiny_models), "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "faceme_core.cli.main", "restore-album", "--library", str(library)]
+    job = subprocess.Popen([*command, "--out-dir", str(out_dir), "--steps", "4"], cwd=REPO, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and job.poll() is None:
+        if library.exists() and "done" in job_item_states(library):
+            break
+        time.sleep(0.05)
+    assert job.poll() is None, "the job ended before it could be killed: " + job.stderr.read().decode()[-2000:]
+    os.kill(job.pid, signal.SIGKILL)
+    job.wait()
+
+    states = job_item_states(library)
+    assert "done" in states and states.count("done") < len(states)
+    done_before = {output: output.stat().st_mtime_ns for state, output in job_items(library) if state == "done"}
+    resumed = subprocess.run([*command, "--resume", "1"], cwd=REPO, env=env, capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert job_item_states(library) == ["done"] * len(states)
+    outputs = sorted(out_dir.rglob("*.jpg"))
+    assert len(outputs) == len(states)  # none lost
+    # No photo done twice: outputs finished before the kill were not written again.
+    assert {p: p.stat().st_mtime_ns for p in done_before} == done_before
+    assert hashes(album) == before
