@@ -1,0 +1,243 @@
+"""The restoration engine's public face: ``Restorer.load(paths)`` then ``restorer(requests, options)``.
+
+The constructor takes built components and does no I/O; ``load`` reads the released weights
+(diffusers style). c_text comes from the disk cache (text encoders are never kept loaded).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from faceme_core.engine.color import wavelet_color_fix
+from faceme_core.engine.identity import (
+    IdentityCache,
+    IdentityTokens,
+    ReferenceFace,
+    arcface_tensor,
+    clip_pixels,
+    file_fingerprint,
+    load_clip_id_encoder,
+    load_mix,
+)
+from faceme_core.engine.options import RestoreOptions
+from faceme_core.engine.prompt import PromptEmbeddings, add_time_ids, load_prompt_embeddings, splice_identity
+from faceme_core.engine.samplers import build_scheduler, noising_scheduler
+from faceme_core.engine.sampling import Conditioning, decode_latents, denoise, initial_latents
+from faceme_core.errors import ModelFormatError, ModelMissingError
+from faceme_core.models.layout import ModelPaths
+
+FACE_SIZE = 512
+__all__ = ["FaceRequest", "FaceResult", "IdentityTokens", "ProgressEvent", "ReferenceFace", "Restorer"]
+
+
+@dataclass(frozen=True)
+class FaceRequest:
+    lq: np.ndarray  # (512, 512, 3) uint8 RGB degraded face aligned to the FFHQ template
+    identity: IdentityTokens | None  # None: blind restoration (c_text only, one branch, half the compute)
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    image: np.ndarray  # (512, 512, 3) uint8 RGB restored face
+    blind: bool
+    steps: int
+    model_evaluations: int  # ControlNet+UNet evaluations spent on this face: steps x branches
+    seconds: float  # wall time of its batch divided by the faces in it
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    face_index: int
+    face_count: int
+    step: int  # 1-based
+    step_count: int
+
+
+class Restorer:
+    def __init__(self, unet, controlnet, vae, scheduler_config: dict, clip_encoder, mix, prompt: PromptEmbeddings,
+                 device: str = "cpu", dtype: torch.dtype = torch.float32, offload: bool = False,
+                 identity_cache: IdentityCache | None = None):
+        self.unet, self.controlnet, self.vae = unet, controlnet, vae
+        self.scheduler_config = dict(scheduler_config)
+        self.clip_encoder, self.mix = clip_encoder, mix
+        self.prompt = prompt
+        self.device, self.dtype, self.offload = device, dtype, offload
+        self.identity_cache = identity_cache or IdentityCache(None, "")
+
+    # --- loading --------------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, paths: ModelPaths, device: str | None = "auto", dtype: str | None = None, offload: bool = False,
+             cache_dir: Path | None = None) -> "Restorer":
+        from diffusers import AutoencoderKL, ControlNetModel, DDPMScheduler, UNet2DConditionModel
+
+        from faceme_core.devices import pick_device
+        from faceme_core.paths import cache_dir as default_cache_dir
+
+        # 1. everything present?
+        base = Path(paths.base_model)
+        for needed in (base / "unet", base / "vae", base / "scheduler", Path(paths.controlnet) / "config.json",
+                       Path(paths.mix), Path(paths.photomaker)):
+            if not needed.exists():
+                raise ModelMissingError(f"{needed} is missing: install the FaceMe models first (faceme models)")
+        choice = pick_device(device, dtype)
+        torch_dtype = choice.torch_dtype
+        cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "engine"
+        # 2. c_text (text encoders only on a cache miss, released right after)
+        prompt = load_prompt_embeddings(base, cache_dir)
+        # 3. diffusion components
+        unet = UNet2DConditionModel.from_pretrained(base / "unet", torch_dtype=torch_dtype)
+        controlnet = ControlNetModel.from_pretrained(paths.controlnet, torch_dtype=torch_dtype)
+        # The SDXL VAE overflows in float16: keep it float32 unless its config says it is fp16-safe.
+        force_upcast = AutoencoderKL.load_config(base / "vae").get("force_upcast", True)
+        vae_dtype = torch.float32 if torch_dtype == torch.float16 and force_upcast else torch_dtype
+        vae = AutoencoderKL.from_pretrained(base / "vae", torch_dtype=vae_dtype)
+        scheduler_config = dict(DDPMScheduler.load_config(base / "scheduler"))
+        _check_widths(unet, controlnet, prompt)
+        # 4. identity encoder
+        clip_encoder = load_clip_id_encoder(Path(paths.photomaker))
+        mix = load_mix(Path(paths.mix))
+        restorer = cls(unet.eval(), controlnet.eval(), vae.eval(), scheduler_config, clip_encoder, mix, prompt,
+                       device=choice.device, dtype=torch_dtype, offload=offload,
+                       identity_cache=IdentityCache(cache_dir / "identity", file_fingerprint(Path(paths.photomaker))))
+        restorer._place()
+        return restorer
+
+    def _place(self) -> None:
+        """Without offloading everything lives on the device; with it, only what is in use."""
+        self.clip_encoder.to(device="cpu" if self.offload else self.device, dtype=self.dtype)
+        self.mix.to(device="cpu" if self.offload else self.device, dtype=self.dtype)
+        for module in (self.unet, self.controlnet, self.vae):
+            module.to("cpu" if self.offload else self.device)
+
+    @contextlib.contextmanager
+    def _on_device(self, *modules) -> Iterator[None]:
+        if not self.offload:
+            yield
+            return
+        for module in modules:
+            module.to(self.device)
+        try:
+            yield
+        finally:
+            for module in modules:
+                module.to("cpu")
+            if str(self.device).startswith("cuda"):
+                torch.cuda.empty_cache()
+
+    # --- identity -------------------------------------------------------------------------------------
+
+    def encode_identity(self, references: Sequence[ReferenceFace]) -> IdentityTokens:
+        """One 2048-d token per reference (any N >= 1), cached per reference ``cache_key``."""
+        if not references:
+            raise ValueError("references: need at least one reference face")
+        tokens: list[torch.Tensor | None] = [self.identity_cache.token(r) for r in references]
+        todo = [i for i, token in enumerate(tokens) if token is None]
+        if todo:
+            with torch.inference_mode(), self._on_device(self.clip_encoder, self.mix):
+                features = [self.identity_cache.clip_feature(references[i].cache_key) for i in todo]
+                missing = [i for i, feature in zip(todo, features) if feature is None]
+                if missing:
+                    pixels = torch.stack([clip_pixels(references[i].image, references[i].box) for i in missing])
+                    computed = self.clip_encoder(pixels.to(self.device, self.dtype)).float().cpu()
+                    for i, feature in zip(missing, computed):
+                        self.identity_cache.store_clip_feature(references[i].cache_key, feature)
+                    found = dict(zip(missing, computed))
+                    features = [found[i] if f is None else f for i, f in zip(todo, features)]
+                clip = torch.stack(features).to(self.device, self.dtype)
+                arcface = torch.stack([arcface_tensor(references[i]) for i in todo]).to(self.device, self.dtype)
+                mixed = self.mix(clip, arcface).float().cpu()
+            for i, token in zip(todo, mixed):
+                tokens[i] = token.clone()
+                self.identity_cache.store_token(references[i], tokens[i])
+        return IdentityTokens(torch.stack(tokens))
+
+    # --- restoration ----------------------------------------------------------------------------------
+
+    def __call__(self, requests: Sequence[FaceRequest], options: RestoreOptions = RestoreOptions(),
+                 progress: Callable[[ProgressEvent], None] | None = None,
+                 cancel: Callable[[], bool] | None = None) -> list[FaceResult]:
+        # 1. check inputs
+        options.validate()
+        for i, request in enumerate(requests):
+            if request.lq.shape != (FACE_SIZE, FACE_SIZE, 3) or request.lq.dtype != np.uint8:
+                raise ValueError(f"requests[{i}].lq: expected uint8 (512, 512, 3), "
+                                 f"got {request.lq.dtype} {request.lq.shape}")
+        seed = options.seed if options.seed is not None else secrets.randbits(31)
+        batch_size = options.batch_size or self.auto_batch_size()
+        results: list[FaceResult] = []
+        with torch.inference_mode():
+            for start in range(0, len(requests), batch_size):
+                batch = list(range(start, min(start + batch_size, len(requests))))
+                results += self._restore_batch(requests, batch, options, seed, progress, cancel)
+        return results
+
+    def auto_batch_size(self) -> int:
+        """1 on CPU and MPS (no speed-up there); on CUDA as many as free memory comfortably holds."""
+        if not str(self.device).startswith("cuda"):
+            return 1
+        free, _ = torch.cuda.mem_get_info(torch.device(self.device))
+        return max(1, min(4, int(free // (3 * 2**30))))  # ~3 GB of activations per face (both branches)
+
+    def _restore_batch(self, requests, batch: list[int], options: RestoreOptions, seed: int, progress, cancel):
+        began = time.perf_counter()
+        steps = options.step_count()
+        preset = options.preset()
+        # 2. per-face generators and schedulers (results independent of batching)
+        generators = [torch.Generator("cpu").manual_seed(seed + i) for i in batch]
+        schedulers = [build_scheduler(preset, self.scheduler_config) for _ in batch]
+        for scheduler in schedulers:
+            scheduler.set_timesteps(steps, device=self.device)
+        # 3. conditioning: c_text for every face, c_id for faces with references
+        c_text = self.prompt.c_text
+        c_ids = tuple(None if requests[i].identity is None else
+                      splice_identity(c_text, self.prompt.face_index, requests[i].identity.tokens.float())
+                      for i in batch)
+        conditioning = Conditioning(c_text, self.prompt.pooled, add_time_ids(1)[0], c_ids)
+        lq = torch.stack([_to_model_range(requests[i].lq) for i in batch])
+        # 4. start latent, denoising loop, decode
+        with self._on_device(self.vae):
+            latents = initial_latents(self.vae, lq, generators, noising_scheduler(self.scheduler_config))
+
+        def on_step(step: int) -> None:
+            if progress is not None:
+                for i in batch:
+                    progress(ProgressEvent(i, len(requests), step, steps))
+
+        with self._on_device(self.unet, self.controlnet):
+            latents = denoise(self.unet, self.controlnet, latents, lq, conditioning, schedulers, generators,
+                              options.identity_strength, on_step, cancel)
+        with self._on_device(self.vae):
+            images = decode_latents(self.vae, latents).cpu()
+        # 5. colour correction and conversion
+        if options.color_correction:
+            images = wavelet_color_fix(images, lq)
+        seconds = (time.perf_counter() - began) / len(batch)
+        return [FaceResult(image=_to_uint8(image), blind=requests[i].identity is None, steps=steps,
+                           model_evaluations=steps * (1 if requests[i].identity is None else 2), seconds=seconds)
+                for i, image in zip(batch, images)]
+
+
+def _to_model_range(face: np.ndarray) -> torch.Tensor:
+    """uint8 HWC RGB -> float32 CHW in [-1, 1] (the VAE's and the ControlNet's input range)."""
+    return torch.tensor(face).permute(2, 0, 1).float() / 127.5 - 1.0  # a copy: inputs may be read-only
+
+
+def _to_uint8(image: torch.Tensor) -> np.ndarray:
+    return ((image.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+def _check_widths(unet, controlnet, prompt: PromptEmbeddings) -> None:
+    width = prompt.c_text.shape[-1]
+    for name, model in (("unet", unet), ("controlnet", controlnet)):
+        if model.config.cross_attention_dim != width:
+            raise ModelFormatError(f"{name}: cross_attention_dim {model.config.cross_attention_dim}, but the prompt "
+                                   f"embeddings are {width}-d (FaceMe needs SDXL's 2048)")
