@@ -80,9 +80,14 @@ def compute_prompt_embeddings(base_model: Path) -> PromptEmbeddings:
             raise ModelMissingError(f"{base_model}: the base model has no {part}/ folder")
     tokenizer = CLIPTokenizer.from_pretrained(base_model / "tokenizer")
     tokenizer_2 = CLIPTokenizer.from_pretrained(base_model / "tokenizer_2")
-    text_encoder = CLIPTextModel.from_pretrained(base_model / "text_encoder", torch_dtype=torch.float32)
-    text_encoder_2 = CLIPTextModelWithProjection.from_pretrained(base_model / "text_encoder_2",
-                                                                 torch_dtype=torch.float32)
+    from faceme_core.models.verify_folders import weights_variant
+
+    # Safetensors only (nothing unpickles); fp16-only downloads need their variant named.
+    text_encoder, text_encoder_2 = (
+        model_class.from_pretrained(base_model / part, torch_dtype=torch.float32, use_safetensors=True,
+                                    variant=weights_variant(base_model / part, "model"))
+        for model_class, part in ((CLIPTextModel, "text_encoder"), (CLIPTextModelWithProjection, "text_encoder_2"))
+    )
     face_index = find_word_index(tokenizer, PROMPT, IDENTITY_WORD)
     rows, pooled = [], None
     with torch.inference_mode():

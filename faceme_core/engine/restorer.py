@@ -94,12 +94,12 @@ class Restorer:
         # 2. c_text (text encoders only on a cache miss, released right after)
         prompt = load_prompt_embeddings(base, cache_dir)
         # 3. diffusion components
-        unet = UNet2DConditionModel.from_pretrained(base / "unet", torch_dtype=torch_dtype)
-        controlnet = ControlNetModel.from_pretrained(paths.controlnet, torch_dtype=torch_dtype)
+        unet = _from_pretrained(UNet2DConditionModel, base / "unet", torch_dtype)
+        controlnet = _from_pretrained(ControlNetModel, Path(paths.controlnet), torch_dtype)
         # The SDXL VAE overflows in float16: keep it float32 unless its config says it is fp16-safe.
         force_upcast = AutoencoderKL.load_config(base / "vae").get("force_upcast", True)
         vae_dtype = torch.float32 if torch_dtype == torch.float16 and force_upcast else torch_dtype
-        vae = AutoencoderKL.from_pretrained(base / "vae", torch_dtype=vae_dtype)
+        vae = _from_pretrained(AutoencoderKL, base / "vae", vae_dtype)
         scheduler_config = dict(DDPMScheduler.load_config(base / "scheduler"))
         _check_widths(unet, controlnet, prompt)
         # 4. identity encoder
@@ -241,3 +241,14 @@ def _check_widths(unet, controlnet, prompt: PromptEmbeddings) -> None:
         if model.config.cross_attention_dim != width:
             raise ModelFormatError(f"{name}: cross_attention_dim {model.config.cross_attention_dim}, but the prompt "
                                    f"embeddings are {width}-d (FaceMe needs SDXL's 2048)")
+
+
+def _from_pretrained(model_class, folder: Path, torch_dtype: torch.dtype):
+    """A diffusers model from safetensors only (nothing unpickles); fp16-only downloads name their variant."""
+    from faceme_core.models.verify_folders import weights_variant
+
+    try:
+        return model_class.from_pretrained(folder, torch_dtype=torch_dtype, use_safetensors=True,
+                                           variant=weights_variant(folder))
+    except (OSError, ValueError) as error:
+        raise ModelFormatError(f"{folder}: cannot load {model_class.__name__}: {error}") from error
