@@ -32,6 +32,7 @@ from faceme_core.errors import FaceMeError
 from faceme_core.faces.align import ALIGNED_SIZE, align_face
 from faceme_core.faces.paste import RestoredFace
 from faceme_core.faces.types import PhotoFaces
+from faceme_core.hashing import file_sha256
 from faceme_core.image_types import Photo
 
 FACES_JSON = "faces.json"
@@ -209,7 +210,7 @@ def write_crops_folder(photo: Photo, photo_faces: PhotoFaces, out_dir: Path) -> 
         path = save_photo(crop_photo(photo, aligned.crop), out_dir / name, overwrite=(out_dir / name).exists())
         entries.append(
             CropEntry(
-                index=index, crop_file=name, crop_sha256=_file_sha256(Path(path)), box=tuple(face.box),
+                index=index, crop_file=name, crop_sha256=file_sha256(Path(path)), box=tuple(face.box),
                 points=np.asarray(face.points, dtype=np.float64), matrix=aligned.matrix,
                 score=float(face.score), quality=float(face.quality),
             )
@@ -299,7 +300,7 @@ def _files_we_wrote(out_dir: Path) -> set[Path]:
     ours = {json_path}
     for entry in manifest.faces:
         path = out_dir / entry.crop_file
-        if path.is_file() and _file_sha256(path) == entry.crop_sha256:
+        if path.is_file() and file_sha256(path) == entry.crop_sha256:
             ours.add(path)
     return ours
 
@@ -323,14 +324,6 @@ def _write_text_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _plain_file_name(name: Any) -> str:

@@ -27,6 +27,7 @@ from faceme_core.library.db.codec import blob_to_points
 from faceme_core.library.eta import EtaClock
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, resolve_person
+from faceme_core.library.references import reference_rows
 from faceme_core.library.scan import is_under
 from faceme_core.library.types import (
     FaceOutcome,
@@ -295,30 +296,12 @@ def build_task(conn: Connection, job_id: int, item) -> PhotoTask:
 
 def _task_references(conn: Connection, person_id: int) -> tuple[TaskReference, ...]:
     """The person's references that can be read now (a missing album photo or file is left out)."""
-    refs, faces, photos = schema.person_refs, schema.faces, schema.photos
-    rows = conn.execute(
-        select(
-            refs.c.face_id,
-            refs.c.file_path,
-            photos.c.path,
-            photos.c.status,
-            faces.c.x0,
-            faces.c.y0,
-            faces.c.x1,
-            faces.c.y1,
-        )
-        .join(faces, faces.c.id == refs.c.face_id, isouter=True)
-        .join(photos, photos.c.id == faces.c.photo_id, isouter=True)
-        .where(refs.c.person_id == person_id)
-        .order_by(refs.c.id)
-    ).all()
-    result = []
-    for row in rows:
-        if row.face_id is not None and row.status == "ok":
-            result.append(TaskReference("face", Path(row.path), (row.x0, row.y0, row.x1, row.y1), row.face_id))
-        elif row.file_path is not None and os.path.isfile(row.file_path):
-            result.append(TaskReference("file", Path(row.file_path), None, None))
-    return tuple(result)
+    return tuple(
+        TaskReference("face", ref.photo_path, ref.box, ref.face_id) if ref.kind == "face"
+        else TaskReference("file", ref.file_path, None, None)
+        for ref in reference_rows(conn, person_id)
+        if ref.readable_now()
+    )
 
 
 def run_job(

@@ -24,7 +24,7 @@ from faceme_core.library.types import Reference, Suggestion
 QUALITY_FLOOR = 0.3
 # Two faces this similar are near-duplicates (same shot, burst, copy): one adds nothing to the other.
 # Per embedding family, since cosine scales differ (clustering joins the same person from 0.94 with
-# dlib, 0.5 with ArcFace).
+# dlib, 0.4 with ArcFace).
 NEAR_DUPLICATE_SIMILARITY = {"dlib": 0.99, "insightface": 0.85}
 DEFAULT_NEAR_DUPLICATE_SIMILARITY = 0.9
 
@@ -33,7 +33,8 @@ def near_duplicate_similarity(model_id: str) -> float:
     return NEAR_DUPLICATE_SIMILARITY.get(model_id.split("/", 1)[0], DEFAULT_NEAR_DUPLICATE_SIMILARITY)
 
 
-def _reference_rows(conn: Connection, person_id: int) -> list[Reference]:
+def reference_rows(conn: Connection, person_id: int) -> list[Reference]:
+    """The person's references, oldest first (also read by restore jobs)."""
     refs, faces, photos = schema.person_refs, schema.faces, schema.photos
     rows = conn.execute(
         select(
@@ -42,6 +43,7 @@ def _reference_rows(conn: Connection, person_id: int) -> list[Reference]:
             refs.c.face_id,
             refs.c.file_path,
             photos.c.path,
+            photos.c.status,
             faces.c.x0,
             faces.c.y0,
             faces.c.x1,
@@ -61,6 +63,7 @@ def _reference_rows(conn: Connection, person_id: int) -> list[Reference]:
             photo_path=Path(row.path) if row.path else None,
             box=(row.x0, row.y0, row.x1, row.y1) if row.face_id is not None else None,
             file_path=Path(row.file_path) if row.file_path else None,
+            photo_status=row.status,
         )
         for row in rows
     ]
@@ -68,7 +71,7 @@ def _reference_rows(conn: Connection, person_id: int) -> list[Reference]:
 
 def list_references(library: Library, person: PersonKey) -> list[Reference]:
     with library.reading() as conn:
-        return _reference_rows(conn, resolve_person(conn, person))
+        return reference_rows(conn, resolve_person(conn, person))
 
 
 def add_face_reference(library: Library, person: PersonKey, face_id: int) -> int:

@@ -90,6 +90,13 @@ class Reference:
     photo_path: Path | None  # kind "face": the photo holding it
     box: Box | None  # kind "face": where it is in that photo
     file_path: Path | None  # kind "file": an external image file
+    photo_status: str | None = None  # kind "face": the photo's scan status ("ok", "missing", ...)
+
+    def readable_now(self) -> bool:
+        """Whether a restoration can use it: its album photo is present, or its file exists."""
+        if self.kind == "face":
+            return self.photo_status == "ok"
+        return self.file_path is not None and self.file_path.is_file()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Literal
 from faceme_core import paths
 from faceme_core.errors import FaceMeError
 from faceme_core.models.discover import discover
-from faceme_core.models.layout import default_layout
+from faceme_core.models.layout import component_path, default_layout
 from faceme_core.models.manifest import BASE_WEIGHT_FOLDERS, COMPONENT_NAMES
 from faceme_core.models.verify import verify_component
 from faceme_core.models.verify_folders import (
@@ -55,14 +55,7 @@ class ImportResult:
 
 
 def destination_of(name: str, models_dir: Path) -> Path:
-    layout = default_layout(models_dir)
-    return {
-        "base": layout.base_model,
-        "controlnet": layout.controlnet,
-        "mix": layout.mix,
-        "photomaker": layout.photomaker,
-        "antelopev2": layout.antelopev2,
-    }[name]
+    return component_path(default_layout(models_dir), name)
 
 
 def import_models(source_dir: Path, models_dir: Path | None = None) -> list[ImportResult]:

@@ -38,3 +38,14 @@ def default_layout(models_dir: Path) -> ModelPaths:
         photomaker=models_dir / PHOTOMAKER_FILENAME,
         antelopev2=models_dir / ANTELOPEV2_DIRNAME,
     )
+
+
+def component_path(paths: ModelPaths, name: str) -> Path | None:
+    """The path of the component called ``name`` (see ``manifest.COMPONENT_NAMES``) in ``paths``."""
+    return {
+        "base": paths.base_model,
+        "controlnet": paths.controlnet,
+        "mix": paths.mix,
+        "photomaker": paths.photomaker,
+        "antelopev2": paths.antelopev2,
+    }[name]

@@ -16,7 +16,7 @@ from typing import Literal
 
 from faceme_core import paths
 from faceme_core.errors import ModelFormatError, ModelMissingError
-from faceme_core.models.layout import ModelPaths, default_layout
+from faceme_core.models.layout import ModelPaths, component_path, default_layout
 from faceme_core.models.manifest import COMPONENT_NAMES, component
 from faceme_core.models.verify import verify_component
 
@@ -97,14 +97,7 @@ def candidates(name: str, models_dir: Path) -> list[tuple[Path, Source]]:
     """Every existing place component ``name`` may be, in lookup order."""
     from faceme_core.models.discover import discover
 
-    layout = default_layout(models_dir)
-    imported = {
-        "base": layout.base_model,
-        "controlnet": layout.controlnet,
-        "mix": layout.mix,
-        "photomaker": layout.photomaker,
-        "antelopev2": layout.antelopev2,
-    }[name]
+    imported = component_path(default_layout(models_dir), name)
     found: list[tuple[Path, Source]] = [(imported, "imported")] if imported.exists() else []
     spec = component(name)
     if spec.source != "hf":

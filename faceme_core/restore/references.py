@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -11,6 +10,7 @@ from faceme_core.engine.restorer import ReferenceFace
 from faceme_core.errors import FaceMeError, ModelMissingError
 from faceme_core.faces.analyzer import FaceAnalyzer
 from faceme_core.faces.types import Embedding, Face
+from faceme_core.hashing import file_sha256
 from faceme_core.imageio import load_photo
 
 ARCFACE_MODEL_PREFIX = "insightface/"
@@ -76,11 +76,3 @@ def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
     inter = box_area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
     union = box_area(a) + box_area(b) - inter
     return inter / union if union > 0 else 0.0
-
-
-def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
