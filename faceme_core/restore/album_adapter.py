@@ -65,9 +65,10 @@ class AlbumRestorer:
                 reference_names=references.names, person=face.person_name,
             ))
             target_faces.append(face)
-        # An interrupted photo is redone over its earlier (complete, atomically written) output.
+        # An interrupted photo is redone over its earlier (complete, atomically written) output: save_photo
+        # replaces files FaceMe wrote, never anyone else's (that photo then fails with the reason).
         outcome = self.session.restore_to_file(
-            photo, targets, task.output_path, self.settings.restore, upscale=self.settings.upscale, overwrite=True,
+            photo, targets, task.output_path, self.settings.restore, upscale=self.settings.upscale,
         )
         for face, report in zip(target_faces, outcome.faces):
             outcomes[face.face_id] = _face_outcome(face, report)

@@ -87,6 +87,23 @@ def test_restore_album_uses_each_persons_references_and_never_touches_originals(
     assert [face["mode"] for face in items["boy.jpg"]["faces"]] == ["references"]
 
 
+def test_restore_album_never_overwrites_a_file_it_did_not_write(tiny_models, album, tmp_path, capsys, monkeypatch):
+    library = tmp_path / "library.sqlite"
+    boy = scan_and_give_the_boy_a_reference(capsys, album, library)
+    out_dir = tmp_path / "restored"
+    users_file = out_dir / "album" / "two_boys.jpg"
+    users_file.parent.mkdir(parents=True)
+    users_file.write_bytes(b"the user's own file, not FaceMe's")
+    monkeypatch.setenv("FACEME_MODELS", str(tiny_models))
+    code, _, err = cli(capsys, "restore-album", "--person", str(boy), "--out-dir", str(out_dir), "--steps", "1",
+                       "--library", str(library))
+    assert users_file.read_bytes() == b"the user's own file, not FaceMe's"
+    code, out, _ = cli(capsys, "restore-album", "--show", "1", "--json", "--library", str(library))
+    items = {Path(item["photo"]).name: item for item in json.loads(out)}
+    assert items["two_boys.jpg"]["state"] == "failed" and "FaceMe did not write" in items["two_boys.jpg"]["error"]
+    assert items["boy.jpg"]["state"] == "done"  # the job went on
+
+
 def job_items(library: Path) -> list[tuple[str, Path]]:
     with sqlite3.connect(f"file:{library}?mode=ro", uri=True) as conn:
         return [(state, Path(output)) for state, output in
