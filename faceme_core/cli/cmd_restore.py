@@ -55,9 +55,12 @@ def run(args: argparse.Namespace) -> int:
     for path in [*args.photos, *args.ref]:
         if not path.is_file():
             raise FaceMeError(f"{path}: no such file")
-    _refuse_outputs_over_inputs(args)
+    _check_outputs(args)
     options = restore_options_from_args(args)
-    plan_options = PlanOptions(faces=args.faces, others=args.others, match_threshold=args.match_threshold)
+    try:
+        plan_options = PlanOptions(faces=args.faces, others=args.others, match_threshold=args.match_threshold)
+    except ValueError as error:
+        raise FaceMeError(str(error)) from None
 
     photos, state = _this_process_share(args.photos)
     device = args.device if state is None else ("cpu" if state.device.type == "cpu" else str(state.device))
@@ -103,14 +106,28 @@ def _restore_all(photos, args, options, plan_options, device) -> list[dict]:
     return reports
 
 
-def _refuse_outputs_over_inputs(args: argparse.Namespace) -> None:
-    """Fail before loading any model when an output would replace an input photo."""
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Fail before loading any model when an output cannot be written or would replace something."""
+    from faceme_core.imageio.formats import format_for_suffix
     from faceme_core.restore.session import output_path_for
 
-    for photo in args.photos:
-        output = output_path_for(photo, output=args.output, out_dir=args.out_dir)
-        if output.exists() and output.resolve() == photo.resolve():
-            raise FaceMeError(f"{photo}: the output would replace the input; choose another -o or --out-dir")
+    outputs = [output_path_for(photo, output=args.output, out_dir=args.out_dir) for photo in args.photos]
+    folder = args.out_dir if args.out_dir is not None else args.output.parent
+    if folder.exists() and not folder.is_dir():
+        raise FaceMeError(f"{folder}: is a file, not a folder for the outputs")
+    protected = {path.resolve(): path for path in [*args.photos, *args.ref]}
+    seen: dict[Path, Path] = {}
+    for photo, output in zip(args.photos, outputs):
+        if format_for_suffix(output) is None:
+            raise FaceMeError(f"{output}: cannot save as '{output.suffix}'; use .jpg, .png, .tif, .webp or .bmp")
+        resolved = output.resolve()
+        if resolved in protected:
+            raise FaceMeError(f"{output}: the output would replace the input or reference "
+                              f"{protected[resolved]}; choose another -o or --out-dir")
+        if resolved in seen:
+            raise FaceMeError(f"{seen[resolved]} and {photo} would both be written to {output}: "
+                              "restore them into different folders")
+        seen[resolved] = photo
 
 
 def _this_process_share(photos: list[Path]):

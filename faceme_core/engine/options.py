@@ -26,6 +26,9 @@ SAMPLER_PRESETS: dict[str, SamplerPreset] = {
     )
 }
 REFERENCE_SAMPLER = "ddpm-50"
+MAX_STEPS = 1000  # SDXL's training timesteps: no sampler can take more steps than that
+MAX_IDENTITY_STRENGTH = 20.0  # far beyond useful (FaceMe uses 5); larger values only amplify noise
+MAX_SEED = 2**32 - 1  # face i of a run uses seed + i, which must stay a valid torch seed
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,16 @@ class RestoreOptions:
 
     def step_count(self) -> int:
         steps = self.preset().steps if self.steps is None else self.steps
-        if steps < 1:
-            raise ValueError(f"steps={self.steps!r}: must be at least 1")
+        if not 1 <= steps <= MAX_STEPS:
+            raise ValueError(f"steps={self.steps!r}: must be between 1 and {MAX_STEPS}")
         return steps
 
     def validate(self) -> None:
         self.step_count()
+        if not 0.0 <= self.identity_strength <= MAX_IDENTITY_STRENGTH:  # also false for NaN
+            raise ValueError(f"identity_strength={self.identity_strength!r}: must be between 0 and "
+                             f"{MAX_IDENTITY_STRENGTH:g} (FaceMe's setting is 5)")
+        if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed={self.seed!r}: must be between 0 and {MAX_SEED}")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError(f"batch_size={self.batch_size!r}: must be at least 1")

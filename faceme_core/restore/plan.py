@@ -24,6 +24,8 @@ class PlanOptions:
             raise ValueError(f"faces={self.faces!r}: expected one of {', '.join(FACE_CHOICES)}")
         if self.others not in OTHERS_CHOICES:
             raise ValueError(f"others={self.others!r}: expected one of {', '.join(OTHERS_CHOICES)}")
+        if not -1.0 <= self.match_threshold <= 1.0:  # a cosine similarity; also false for NaN
+            raise ValueError(f"match_threshold={self.match_threshold!r}: must be between -1 and 1")
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ def test_faces_not_matching_are_blind_or_left_untouched(with_models, photo, face
     ref = str(faces_dir / "Hepburn01.png")
     code, report, err = run_restore(
         capsys, str(photo), "--ref", ref, "--out-dir", str(tmp_path / "blind"), "--steps", "1",
-        "--match-threshold", "1.01", "--others", "blind", "--json",
+        "--match-threshold", "1.0", "--others", "blind", "--json",
     )
     assert code == 0, err
     (face,) = report["photos"][0]["faces"]
@@ -102,7 +102,7 @@ def test_faces_not_matching_are_blind_or_left_untouched(with_models, photo, face
 
     out_dir = tmp_path / "skip"
     code, report, err = run_restore(
-        capsys, str(photo), "--ref", ref, "--out-dir", str(out_dir), "--match-threshold", "1.01",
+        capsys, str(photo), "--ref", ref, "--out-dir", str(out_dir), "--match-threshold", "1.0",
         "--others", "skip", "--json",
     )
     assert code == 0, err
@@ -157,3 +157,33 @@ def test_accelerate_launch_splits_photos_across_two_processes(tiny_models, photo
     assert (out_dir / "second.png").is_file() and (out_dir / photo.name).is_file()
     # Each process got one photo of the two: each reports it as photo 1 of 1.
     assert result.stderr.count("[1/1]") >= 2 and "[1/2]" not in result.stderr
+
+
+def test_outputs_are_checked_before_any_model_loads(photo, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("FACEME_MODELS", str(tmp_path / "no-models"))  # reaching the models would fail differently
+    twin = tmp_path / "elsewhere" / photo.name
+    twin.parent.mkdir()
+    shutil.copy(photo, twin)
+    code, _, err = run_restore(capsys, str(photo), str(twin), "--ref", str(photo), "--out-dir", str(tmp_path / "o"))
+    assert code == 2 and "would both be written to" in err
+    reference = tmp_path / "o" / "ref.png"
+    reference.parent.mkdir(exist_ok=True)
+    shutil.copy(photo, reference)
+    code, _, err = run_restore(capsys, str(photo), "--ref", str(reference), "-o", str(reference))
+    assert code == 2 and "would replace the input or reference" in err
+    code, _, err = run_restore(capsys, str(photo), "--ref", str(photo), "-o", str(tmp_path / "x.gif"))
+    assert code == 2 and "cannot save as '.gif'" in err
+    code, _, err = run_restore(capsys, str(photo), "--ref", str(photo), "--out-dir", str(photo))
+    assert code == 2 and "is a file, not a folder" in err
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--identity-strength", "nan", "identity_strength=nan"),
+    ("--identity-strength", "-1", "must be between 0 and"),
+    ("--seed", "99999999999999999999999", "seed="),
+    ("--steps", "1001", "steps=1001"),
+    ("--match-threshold", "5", "match_threshold=5.0"),
+])
+def test_out_of_range_options_are_one_line_errors(photo, tmp_path, capsys, option, value, message):
+    code, _, err = run_restore(capsys, str(photo), "--ref", str(photo), "-o", str(tmp_path / "x.png"), option, value)
+    assert code == 2 and message in err and "Traceback" not in err
