@@ -31,11 +31,16 @@ from faceme_core.engine.options import RestoreOptions
 from faceme_core.engine.prompt import PromptEmbeddings, add_time_ids, load_prompt_embeddings, splice_identity
 from faceme_core.engine.samplers import build_scheduler, noising_scheduler
 from faceme_core.engine.sampling import Conditioning, decode_latents, denoise, initial_latents
-from faceme_core.errors import ModelFormatError, ModelMissingError
+from faceme_core.errors import FaceMeError, ModelFormatError, ModelMissingError
 from faceme_core.models.layout import ModelPaths
 
 FACE_SIZE = 512
-__all__ = ["FaceRequest", "FaceResult", "IdentityTokens", "ProgressEvent", "ReferenceFace", "Restorer"]
+
+
+class EngineError(FaceMeError):
+    """A restoration could not produce a valid result."""
+
+__all__ = ["EngineError", "FaceRequest", "FaceResult", "IdentityTokens", "ProgressEvent", "ReferenceFace", "Restorer"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class FaceResult:
     steps: int
     model_evaluations: int  # ControlNet+UNet evaluations spent on this face: steps x branches
     seconds: float  # wall time of its batch divided by the faces in it
+    seed: int  # the run's seed (face i uses seed + i): the same seed and options reproduce the result
 
 
 @dataclass(frozen=True)
@@ -181,8 +187,9 @@ class Restorer:
         return results
 
     def auto_batch_size(self) -> int:
-        """1 on CPU and MPS (no speed-up there); on CUDA as many as free memory comfortably holds."""
-        if not str(self.device).startswith("cuda"):
+        """1 on CPU and MPS (no speed-up there) and when offloading (free memory is measured before the
+        UNet and ControlNet move in, so it would overestimate); on CUDA as many as free memory holds."""
+        if not str(self.device).startswith("cuda") or self.offload:
             return 1
         free, _ = torch.cuda.mem_get_info(torch.device(self.device))
         return max(1, min(4, int(free // (3 * 2**30))))  # ~3 GB of activations per face (both branches)
@@ -193,9 +200,7 @@ class Restorer:
         preset = options.preset()
         # 2. per-face generators and schedulers (results independent of batching)
         generators = [torch.Generator("cpu").manual_seed(seed + i) for i in batch]
-        schedulers = [build_scheduler(preset, self.scheduler_config) for _ in batch]
-        for scheduler in schedulers:
-            scheduler.set_timesteps(steps, device=self.device)
+        schedulers = [build_scheduler(preset, self.scheduler_config, steps, self.device) for _ in batch]
         # 3. conditioning: c_text for every face, c_id for faces with references
         c_text = self.prompt.c_text
         c_ids = tuple(None if requests[i].identity is None else
@@ -217,12 +222,17 @@ class Restorer:
                               options.identity_strength, on_step, cancel)
         with self._on_device(self.vae):
             images = decode_latents(self.vae, latents).cpu()
-        # 5. colour correction and conversion
+        if not torch.isfinite(images).all():  # e.g. an fp16 overflow: never paste a black square as a result
+            raise EngineError("the restoration produced invalid values (NaN or infinity); try again with "
+                              "--device cpu (float32) or another --sampler")
+        # 5. colour correction (on the displayable range, as FaceMe does) and conversion
+        images = images.clamp(-1, 1)
         if options.color_correction:
             images = wavelet_color_fix(images, lq)
         seconds = (time.perf_counter() - began) / len(batch)
         return [FaceResult(image=_to_uint8(image), blind=requests[i].identity is None, steps=steps,
-                           model_evaluations=steps * (1 if requests[i].identity is None else 2), seconds=seconds)
+                           model_evaluations=steps * (1 if requests[i].identity is None else 2), seconds=seconds,
+                           seed=seed)
                 for i, image in zip(batch, images)]
 
 

@@ -12,6 +12,10 @@ Level = Literal["error", "warning"]
 LIST_LIMIT = 12  # names listed per problem before "... and N more"
 
 
+# Buffers old CLIP files carry (transformers < 4.31 saved them); loaders drop them, so verify does too.
+IGNORABLE_BUFFERS = ("position_ids",)
+
+
 @dataclass(frozen=True)
 class Finding:
     level: Level

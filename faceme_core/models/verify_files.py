@@ -9,7 +9,7 @@ from typing import Any
 
 from faceme_core.errors import ModelFormatError
 from faceme_core.models.headers import TensorInfo, read_safetensors_header, read_torch_pickle_shapes
-from faceme_core.models.report import ReportBuilder, VerifyReport, compare_tensors, format_names
+from faceme_core.models.report import IGNORABLE_BUFFERS, ReportBuilder, VerifyReport, compare_tensors, format_names
 
 FLOAT_DTYPES = {"F16", "BF16", "F32", "F64", "float16", "bfloat16", "float32", "float64"}
 
@@ -157,7 +157,9 @@ def _check_id_encoder(id_encoder: Any, builder: ReportBuilder) -> None:
     ignored = [k for k in tensors if k.startswith(IGNORED_PREFIX)]
     used = {k: v for k, v in tensors.items() if not k.startswith(IGNORED_PREFIX)}
     size = infer_tower_size(used)
-    builder.extend(compare_tensors(expected_tower_tensors(size), used, where="photomaker id_encoder"))
+    # The engine tolerates the legacy position_ids buffer (older transformers saved it): so does verify.
+    builder.extend(compare_tensors(expected_tower_tensors(size), used, where="photomaker id_encoder",
+                                   ignorable_unexpected=IGNORABLE_BUFFERS))
     if size.projection_dim != RELEASED_TOWER.projection_dim:
         builder.error(
             f"photomaker id_encoder: visual_projection gives {size.projection_dim} features, Mix needs "

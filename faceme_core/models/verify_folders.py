@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from faceme_core.models.headers import TensorInfo, read_onnx_io
-from faceme_core.models.report import ReportBuilder, VerifyReport, compare_tensors, format_names
+from faceme_core.models.report import IGNORABLE_BUFFERS, ReportBuilder, VerifyReport, compare_tensors, format_names
 from faceme_core.models.verify_files import check_safetensors_file
 
 SDXL_CROSS_ATTENTION_DIM = 2048  # = the Mix id token width, so the released weights fit together
 SDXL_SUBFOLDERS = ("unet", "vae", "text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2", "scheduler")
 DIFFUSERS_WEIGHTS = "diffusion_pytorch_model"
 TRANSFORMERS_WEIGHTS = "model"
-IGNORABLE_BUFFERS = ("position_ids",)  # old CLIP text encoder files carry it; transformers drops it
 
 
 def read_json_config(path: Path, builder: ReportBuilder, *, what: str) -> dict[str, Any] | None:

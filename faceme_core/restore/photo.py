@@ -44,6 +44,7 @@ class FaceReport:
     steps: int
     model_evaluations: int
     seconds: float
+    seed: int  # pass it as --seed (with the same options) to get this result again
     identity_before: float | None  # ArcFace similarity of the degraded face to the references
     identity_after: float | None  # ... and of the restored face: the identity check users read
 
@@ -94,6 +95,7 @@ def restore_photo(
             steps=result.steps,
             model_evaluations=result.model_evaluations,
             seconds=result.seconds,
+            seed=result.seed,
             identity_before=_identity(embedder, face.crop, target.reference_embeddings),
             identity_after=_identity(embedder, result.image, target.reference_embeddings),
         )

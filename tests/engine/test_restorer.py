@@ -116,3 +116,17 @@ def test_missing_component_is_named(tiny_paths, tmp_path):
                        tiny_paths.photomaker)
     with pytest.raises(ModelMissingError, match="nowhere/mix.safetensors"):
         Restorer.load(paths, device="cpu", cache_dir=tmp_path)
+
+
+def test_offloading_gives_the_same_result(tiny_paths, tmp_path, rng):
+    from faceme_core.engine.options import RestoreOptions
+    from faceme_core.engine.restorer import FaceRequest, Restorer
+
+    lq = smooth_face(rng)
+    results = []
+    for offload in (False, True):
+        restorer = Restorer.load(tiny_paths, device="cpu", offload=offload, cache_dir=tmp_path / "cache")
+        assert restorer.auto_batch_size() == 1
+        (result,) = restorer([FaceRequest(lq=lq, identity=None)], RestoreOptions(steps=1, seed=5))
+        results.append(result.image)
+    assert np.array_equal(results[0], results[1])

@@ -42,9 +42,7 @@ class CallCounter:
 
 def run_denoise(restorer, lq, c_text, c_ids, strength, seed=0):
     generators = [torch.Generator().manual_seed(seed + i) for i in range(len(c_ids))]
-    schedulers = [build_scheduler(SAMPLER_PRESETS["ddpm-50"], restorer.scheduler_config) for _ in c_ids]
-    for scheduler in schedulers:
-        scheduler.set_timesteps(STEPS)
+    schedulers = [build_scheduler(SAMPLER_PRESETS["ddpm-50"], restorer.scheduler_config, STEPS) for _ in c_ids]
     lq_tensor = torch.stack([torch.from_numpy(f).permute(2, 0, 1).float() / 127.5 - 1 for f in lq])
     with torch.inference_mode():
         latents = initial_latents(restorer.vae, lq_tensor, generators, noising_scheduler(restorer.scheduler_config))
@@ -159,3 +157,36 @@ def test_bad_requests_are_refused(tiny_restorer, lq_faces):
         tiny_restorer([FaceRequest(lq_faces[0][:256], None)])
     with pytest.raises(ValueError, match="sampler='euler-9'"):
         tiny_restorer([FaceRequest(lq_faces[0], None)], RestoreOptions(sampler="euler-9"))
+
+
+def test_the_reference_setting_keeps_the_base_schedule_and_every_other_starts_at_999(tiny_restorer):
+    config = tiny_restorer.scheduler_config
+    first = {name: int(build_scheduler(preset, config, preset.steps).timesteps[0])
+             for name, preset in SAMPLER_PRESETS.items()}
+    assert first["ddpm-50"] == 981  # FaceMe's run: SDXL's "leading" spacing with steps_offset 1
+    assert first["dpmpp-25"] == 999 and first["ddim-30"] == 999
+    assert int(build_scheduler(SAMPLER_PRESETS["ddpm-50"], config, 10).timesteps[0]) == 999
+    assert config.get("timestep_spacing") == "leading"  # the base config itself is left alone
+
+
+def test_an_invalid_result_is_an_error_not_a_black_face(tiny_restorer, lq_faces, monkeypatch):
+    from faceme_core.engine import restorer as restorer_module
+
+    monkeypatch.setattr(restorer_module, "decode_latents",
+                        lambda vae, latents: torch.full((latents.shape[0], 3, 512, 512), float("nan")))
+    with pytest.raises(restorer_module.EngineError, match="invalid values"):
+        tiny_restorer([FaceRequest(lq=lq_faces[0], identity=None)], RestoreOptions(steps=1, seed=0))
+
+
+def test_the_seed_is_reported_and_reproduces_the_result(tiny_restorer, lq_faces):
+    request = [FaceRequest(lq=lq_faces[0], identity=None)]
+    (first,) = tiny_restorer(request, RestoreOptions(steps=1))
+    (again,) = tiny_restorer(request, RestoreOptions(steps=1, seed=first.seed))
+    assert np.array_equal(first.image, again.image)
+
+
+@pytest.mark.parametrize("field, value", [("identity_strength", float("nan")), ("identity_strength", -0.5),
+                                          ("seed", 2**40), ("steps", 1001)])
+def test_out_of_range_options_are_refused(field, value):
+    with pytest.raises(ValueError, match=field):
+        RestoreOptions(**{field: value}).validate()

@@ -131,6 +131,14 @@ def test_verify_tiny_photomaker_warns_but_passes(tmp_path, photomaker_state, cap
     assert "num_hidden_layers 2 (released 24)" in warning and "intermediate_size 64 (released 4096)" in warning
 
 
+def test_verify_accepts_the_legacy_position_ids_buffer_like_the_engine(tmp_path, photomaker_state):
+    state = {"id_encoder": dict(photomaker_state["id_encoder"]), "lora_weights": photomaker_state["lora_weights"]}
+    state["id_encoder"]["vision_model.embeddings.position_ids"] = torch.arange(257)[None]
+    path = tmp_path / "photomaker-v1.bin"
+    torch.save(state, path)
+    assert verify_path(path).ok
+
+
 def test_verify_photomaker_with_unexpected_non_fuse_key_is_an_error(tmp_path, photomaker_state):
     state = {"id_encoder": dict(photomaker_state["id_encoder"]), "lora_weights": photomaker_state["lora_weights"]}
     state["id_encoder"]["vision_model.extra_head.weight"] = torch.zeros(4, 4)
