@@ -86,6 +86,7 @@ def _restore_all(photos, args, options, plan_options, device) -> list[dict]:
     except ValueError as error:  # a --device this machine does not have
         raise FaceMeError(str(error)) from None
     references = load_reference_set(args.ref, session.analyzer)
+    session.restorer.encode_identity(references.faces)  # once, up front: a bad encoder file fails here
     reports = []
     for number, path in enumerate(photos, start=1):
         try:

@@ -7,6 +7,7 @@ The constructor takes built components and does no I/O; ``load`` reads the relea
 from __future__ import annotations
 
 import contextlib
+import gc
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -70,10 +71,12 @@ class ProgressEvent:
 class Restorer:
     def __init__(self, unet, controlnet, vae, scheduler_config: dict, clip_encoder, mix, prompt: PromptEmbeddings,
                  device: str = "cpu", dtype: torch.dtype = torch.float32, offload: bool = False,
-                 identity_cache: IdentityCache | None = None):
+                 identity_cache: IdentityCache | None = None, clip_loader: Callable[[], object] | None = None):
         self.unet, self.controlnet, self.vae = unet, controlnet, vae
         self.scheduler_config = dict(scheduler_config)
-        self.clip_encoder, self.mix = clip_encoder, mix
+        # With a loader, the CLIP tower (ViT-L, ~1.2 GB in fp32) is loaded only to encode new references
+        # and released right after, so it never sits in memory during sampling.
+        self.clip_encoder, self.clip_loader, self.mix = clip_encoder, clip_loader, mix
         self.prompt = prompt
         self.device, self.dtype, self.offload = device, dtype, offload
         self.identity_cache = identity_cache or IdentityCache(None, "")
@@ -108,18 +111,20 @@ class Restorer:
         vae = _from_pretrained(AutoencoderKL, base / "vae", vae_dtype)
         scheduler_config = dict(DDPMScheduler.load_config(base / "scheduler"))
         _check_widths(unet, controlnet, prompt)
-        # 4. identity encoder
-        clip_encoder = load_clip_id_encoder(Path(paths.photomaker))
+        # 4. identity encoder: Mix now; the CLIP tower on demand (see __init__)
         mix = load_mix(Path(paths.mix))
-        restorer = cls(unet.eval(), controlnet.eval(), vae.eval(), scheduler_config, clip_encoder, mix, prompt,
+        photomaker = Path(paths.photomaker)
+        restorer = cls(unet.eval(), controlnet.eval(), vae.eval(), scheduler_config, None, mix, prompt,
                        device=choice.device, dtype=torch_dtype, offload=offload,
-                       identity_cache=IdentityCache(cache_dir / "identity", file_fingerprint(Path(paths.photomaker))))
+                       identity_cache=IdentityCache(cache_dir / "identity", file_fingerprint(photomaker)),
+                       clip_loader=lambda: load_clip_id_encoder(photomaker))
         restorer._place()
         return restorer
 
     def _place(self) -> None:
         """Without offloading everything lives on the device; with it, only what is in use."""
-        self.clip_encoder.to(device="cpu" if self.offload else self.device, dtype=self.dtype)
+        if self.clip_encoder is not None:
+            self.clip_encoder.to(device="cpu" if self.offload else self.device, dtype=self.dtype)
         self.mix.to(device="cpu" if self.offload else self.device, dtype=self.dtype)
         for module in (self.unet, self.controlnet, self.vae):
             module.to("cpu" if self.offload else self.device)
@@ -148,12 +153,12 @@ class Restorer:
         tokens: list[torch.Tensor | None] = [self.identity_cache.token(r) for r in references]
         todo = [i for i, token in enumerate(tokens) if token is None]
         if todo:
-            with torch.inference_mode(), self._on_device(self.clip_encoder, self.mix):
+            with torch.inference_mode(), self._on_device(self.mix):
                 features = [self.identity_cache.clip_feature(references[i].cache_key) for i in todo]
                 missing = [i for i, feature in zip(todo, features) if feature is None]
                 if missing:
                     pixels = torch.stack([clip_pixels(references[i].image, references[i].box) for i in missing])
-                    computed = self.clip_encoder(pixels.to(self.device, self.dtype)).float().cpu()
+                    computed = self._clip_features(pixels)
                     for i, feature in zip(missing, computed):
                         self.identity_cache.store_clip_feature(references[i].cache_key, feature)
                     found = dict(zip(missing, computed))
@@ -165,6 +170,21 @@ class Restorer:
                 tokens[i] = token.clone()
                 self.identity_cache.store_token(references[i], tokens[i])
         return IdentityTokens(torch.stack(tokens))
+
+    def _clip_features(self, pixels: torch.Tensor) -> torch.Tensor:
+        """CLIP features (N, 2048) on the CPU; a tower loaded on demand is released afterwards."""
+        encoder = self.clip_encoder
+        if encoder is None:
+            if self.clip_loader is None:
+                raise ModelMissingError("this restorer has no CLIP identity encoder")
+            encoder = self.clip_loader().to(device="cpu" if self.offload else self.device, dtype=self.dtype)
+        with self._on_device(encoder):
+            features = encoder(pixels.to(self.device, self.dtype)).float().cpu()
+        if self.clip_loader is not None:
+            self.clip_encoder = None
+            del encoder
+            gc.collect()
+        return features
 
     # --- restoration ----------------------------------------------------------------------------------
 
