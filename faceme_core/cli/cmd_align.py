@@ -20,14 +20,21 @@ Files already in DIR are never overwritten, except the unchanged output of an ea
 """
 
 
+def non_empty_path(text: str) -> Path:
+    """argparse type: Path("") is ".", so an empty argument would silently mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return Path(text)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(
         subparsers, "align", help="write each face as an aligned 512x512 crop (to edit, then 'faceme paste')",
         handler=run, description=DESCRIPTION,
     )
-    parser.add_argument("photo", type=Path, metavar="PHOTO", help="the photo (never modified)")
+    parser.add_argument("photo", type=non_empty_path, metavar="PHOTO", help="the photo (never modified)")
     parser.add_argument(
-        "--out-dir", type=Path, required=True, metavar="DIR", help="folder for the crops and faces.json"
+        "--out-dir", type=non_empty_path, required=True, metavar="DIR", help="folder for the crops and faces.json"
     )
     parser.add_argument(
         "--backend", choices=("auto", "insightface", "dlib"), default="auto",

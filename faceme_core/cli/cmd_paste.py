@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from faceme_core.cli.cmd_align import non_empty_path
 from faceme_core.cli.common import add_command, info
 from faceme_core.errors import ImageSaveError
 
@@ -15,8 +15,9 @@ rest of the photo is left untouched (bit for bit), and 16-bit, gray and transpar
 format.
 
 This is how to retouch faces in another program: 'faceme align', edit face_NN.png there (same size,
-same file name), then 'faceme paste'. The crops must come from this very photo: faces.json records
-its size and pixel hash. PHOTO itself is never overwritten.
+same file name), then 'faceme paste'. Areas erased to transparency in a crop leave the photo as it
+was there. The crops must come from this very photo: faces.json records its size and pixel hash.
+PHOTO itself is never overwritten, and OUT must lie outside DIR (it would replace a crop).
 """
 
 
@@ -25,9 +26,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         subparsers, "paste", help="blend edited or restored face crops back into the photo",
         handler=run, description=DESCRIPTION,
     )
-    parser.add_argument("photo", type=Path, metavar="PHOTO", help="the photo the crops were aligned from")
-    parser.add_argument("--faces", type=Path, required=True, metavar="DIR", help="folder written by 'faceme align'")
-    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="where to write the result")
+    parser.add_argument(
+        "photo", type=non_empty_path, metavar="PHOTO", help="the photo the crops were aligned from"
+    )
+    parser.add_argument(
+        "--faces", type=non_empty_path, required=True, metavar="DIR", help="folder written by 'faceme align'"
+    )
+    parser.add_argument(
+        "-o", "--output", type=non_empty_path, required=True, metavar="OUT",
+        help="where to write the result (not inside DIR)",
+    )
     parser.add_argument(
         "--upscale", type=int, choices=(1, 2), default=1,
         help="enlarge the photo 2x (Lanczos) and paste the faces at full detail (default: 1)",
@@ -36,13 +44,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from faceme_core.faces.crops_io import check_manifest_matches, load_restored_faces, read_manifest
+    from faceme_core.faces.crops_io import (
+        check_manifest_matches,
+        check_output_outside,
+        load_restored_faces,
+        read_manifest,
+    )
     from faceme_core.faces.paste import paste_into_photo
     from faceme_core.imageio import load_photo, save_photo
 
     if args.output.resolve() == args.photo.resolve():
         raise ImageSaveError(f"{args.output}: is the input photo; write the result to another file")
     manifest = read_manifest(args.faces)  # before loading a possibly large photo: fail fast
+    check_output_outside(args.output, manifest, args.faces)
     photo = load_photo(args.photo)
     check_manifest_matches(manifest, photo, args.faces)
     faces = load_restored_faces(manifest, args.faces)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -34,6 +33,7 @@ from faceme_core.faces.paste import RestoredFace
 from faceme_core.faces.types import PhotoFaces
 from faceme_core.hashing import file_sha256
 from faceme_core.image_types import Photo
+from faceme_core.imageio.atomic import write_atomically
 
 FACES_JSON = "faces.json"
 FORMAT_NAME = "faceme-aligned-faces"
@@ -184,6 +184,16 @@ def crop_photo(photo: Photo, crop: np.ndarray) -> Photo:
     )
 
 
+def crop_opacity(alpha: np.ndarray | None) -> np.ndarray | None:
+    """A crop's alpha as float32 opacity in [0, 1]; None when it is absent or fully opaque."""
+    if alpha is None:
+        return None
+    peak = np.iinfo(alpha.dtype).max
+    if np.all(alpha == peak):
+        return None
+    return alpha.astype(np.float32) / np.float32(peak)
+
+
 # ---- I/O ----------------------------------------------------------------------------------------
 
 
@@ -198,7 +208,10 @@ def write_crops_folder(photo: Photo, photo_faces: PhotoFaces, out_dir: Path) -> 
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise FaceCropsError(f"{out_dir}: exists and is not a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # e.g. under a file, on a read-only disk, or in /proc
+        raise FaceCropsError(f"{out_dir}: cannot create the output folder ({error.strerror or error})") from None
     replaceable = _files_we_wrote(out_dir)
     names = [crop_file_name(i) for i in range(len(photo_faces.faces))]
     for name in [FACES_JSON, *names]:
@@ -229,7 +242,11 @@ def write_crops_folder(photo: Photo, photo_faces: PhotoFaces, out_dir: Path) -> 
             for s in photo_faces.skipped
         ),
     )
-    _write_text_atomic(out_dir / FACES_JSON, json.dumps(manifest.to_json(), indent=2) + "\n")
+    json_path = out_dir / FACES_JSON
+    try:
+        write_atomically(json_path, (json.dumps(manifest.to_json(), indent=2) + "\n").encode("utf-8"))
+    except OSError as error:
+        raise FaceCropsError(f"{json_path}: could not write the file ({error.strerror or error})") from None
     return manifest
 
 
@@ -262,6 +279,18 @@ def check_manifest_matches(manifest: CropsManifest, photo: Photo, folder: Path) 
         )
 
 
+def check_output_outside(output: Path, manifest: CropsManifest, folder: Path) -> None:
+    """Refuse to write the pasted photo into the crops folder: it would replace a crop (perhaps
+    hand-edited) or faces.json, or be taken for one by the next 'faceme align'."""
+    output, folder = Path(output), Path(folder)
+    json_path = folder / FACES_JSON
+    if output.resolve().is_relative_to(folder.resolve()):
+        raise FaceCropsError(f"{output}: is inside the crops folder {folder}; write the result elsewhere")
+    for ours in [json_path, *(folder / entry.crop_file for entry in manifest.faces)]:
+        if _same_existing_file(output, ours):  # a hard link or another path to the same file
+            raise FaceCropsError(f"{output}: is {ours}; write the result elsewhere")
+
+
 def load_restored_faces(manifest: CropsManifest, folder: Path) -> list[RestoredFace]:
     """Every crop listed in the manifest, validated, with its alignment matrix."""
     from faceme_core.imageio import load_photo
@@ -271,7 +300,8 @@ def load_restored_faces(manifest: CropsManifest, folder: Path) -> list[RestoredF
         path = Path(folder) / entry.crop_file
         if not path.is_file():
             raise FaceCropsError(f"{path}: missing (face {entry.index} of {Path(folder) / FACES_JSON})")
-        crop = load_photo(path).pixels
+        loaded = load_photo(path)
+        crop = loaded.pixels
         expected = (manifest.crop_size, manifest.crop_size)
         if crop.shape[:2] != expected:
             raise FaceCropsError(
@@ -279,7 +309,7 @@ def load_restored_faces(manifest: CropsManifest, folder: Path) -> list[RestoredF
                 "edit the crop without resizing or cropping it"
             )
         try:
-            faces.append(RestoredFace(crop=crop, matrix=entry.matrix))
+            faces.append(RestoredFace(crop=crop, matrix=entry.matrix, opacity=crop_opacity(loaded.alpha)))
         except ValueError as error:  # e.g. a hand-edited, singular matrix
             raise FaceCropsError(f"{Path(folder) / FACES_JSON}: face {entry.index}: {error}") from None
     return faces
@@ -305,6 +335,13 @@ def _files_we_wrote(out_dir: Path) -> set[Path]:
     return ours
 
 
+def _same_existing_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either is missing or unreadable: not the same existing file
+        return False
+
+
 def _check_may_write(path: Path, replaceable: set[Path], source: Path | None) -> None:
     if source is not None and path.exists() and path.resolve() == Path(source).resolve():
         raise FaceCropsError(f"{path}: is the input photo; choose another output folder")
@@ -313,17 +350,6 @@ def _check_may_write(path: Path, replaceable: set[Path], source: Path | None) ->
             f"{path}: already exists and was not written by 'faceme align' (or was edited since); "
             "move it away or choose an empty output folder"
         )
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _plain_file_name(name: Any) -> str:

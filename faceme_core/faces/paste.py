@@ -14,7 +14,7 @@ face's size, not the photo's; pixels where every mask is exactly 0 are bit-ident
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Sequence
 
@@ -44,6 +44,9 @@ class RestoredFace:
 
     crop: np.ndarray  # (S, S, 3) RGB, uint8 or uint16
     matrix: np.ndarray  # (2, 3) float64, photo coordinates -> crop coordinates
+    # (S, S) float32 in [0, 1], the crop's own alpha (a crop partly erased in an image editor):
+    # multiplies the paste mask, so fully transparent crop pixels leave the photo unchanged. None: opaque.
+    opacity: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         crop, matrix = self.crop, np.asarray(self.matrix)
@@ -55,6 +58,12 @@ class RestoredFace:
             raise ValueError(f"matrix: expected a finite (2, 3) affine matrix, got {matrix!r}")
         if abs(np.linalg.det(matrix[:, :2].astype(np.float64))) < 1e-12:
             raise ValueError("matrix: singular transform, it cannot be inverted")
+        if self.opacity is not None:
+            opacity = self.opacity
+            if opacity.shape != crop.shape[:2] or opacity.dtype != np.float32:
+                raise ValueError(f"opacity: expected a {crop.shape[:2]} float32 array, got {opacity.shape} {opacity.dtype}")
+            if not (np.all(opacity >= 0.0) and np.all(opacity <= 1.0)):
+                raise ValueError("opacity: values must lie in [0, 1]")
 
     @classmethod
     def from_aligned(cls, aligned: AlignedFace, crop: np.ndarray | None = None) -> "RestoredFace":
@@ -64,6 +73,12 @@ class RestoredFace:
     @property
     def size(self) -> int:
         return int(self.crop.shape[0])
+
+    def mask(self) -> np.ndarray:
+        """The paste mask in crop space: the soft border mask times the crop's opacity."""
+        if self.opacity is None:
+            return face_mask(self.size)
+        return face_mask(self.size) * self.opacity
 
 
 @dataclass(frozen=True)
@@ -105,7 +120,7 @@ def paste_faces(
         to_box[:, 2] -= (x0, y0)
         size_wh = (x1 - x0, y1 - y0)
         mask = cv2.warpAffine(
-            face_mask(face.size), to_box, size_wh, flags=cv2.INTER_LINEAR,
+            face.mask(), to_box, size_wh, flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_CONSTANT, borderValue=0.0,
         )
         restored = cv2.warpAffine(
@@ -125,7 +140,7 @@ def paste_into_photo(photo: Photo, faces: Sequence[RestoredFace], *, upscale: in
     the result still has three equal channels, as the rest of the photo.
     """
     if photo.is_gray:
-        faces = [RestoredFace(crop=gray_like(face.crop), matrix=face.matrix) for face in faces]
+        faces = [replace(face, crop=gray_like(face.crop)) for face in faces]
     result = paste_faces(photo.pixels, faces, upscale=upscale, alpha=photo.alpha)
     return photo.with_pixels(result.pixels, result.alpha)
 

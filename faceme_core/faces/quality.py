@@ -2,11 +2,28 @@
 
 Four components, each in [0, 1]:
 
-- sharpness: the face is aligned to the FFHQ template at 256x256 (half the restorer's 512), converted
-  to gray, and the variance v of its Laplacian is taken over the inner face (eyes, nose, mouth; hair
-  and background excluded, so a busy background does not count as detail). sharpness = v / (v + 50):
-  a soft but usable face (a good print scan) has v ~ 50 and scores 0.5. Faces smaller than the crop
-  are upscaled into it and score low, as they should: they hold less detail.
+- sharpness: real detail, not noise or compression artefacts (which also add high frequencies, and
+  would otherwise make a noisy, blocky or pixelated copy look sharper than its original). The product
+  of three factors:
+
+  * detail: the face is aligned to the FFHQ template at 256x256 (half the restorer's 512) and
+    converted to gray (0..255); a 3x3 median removes pixel noise, then d is the variance, over the
+    inner face (eyes, nose, mouth; hair and background excluded), of the mid band
+    G(sigma=1) - G(sigma=2) (difference of Gaussians): features a few pixels wide, the scale of lids,
+    nostrils and lips, above the finest band where noise and block edges live.
+    detail = d / (d + 10): a soft but usable face (a good print scan) has d ~ 10 and scores 0.5.
+    Faces smaller than the crop are upscaled into it and score low, as they should.
+  * noise: sigma, the noise level of the face's box in the photo's own pixels (Immerkaer's fast
+    estimator: mean |I * [[1,-2,1],[-2,4,-2],[1,-2,1]]| * sqrt(pi/2) / 6, blind to edges and smooth
+    shading). noise = 1 / (1 + (sigma / 5)^2): film grain (sigma ~ 1.5) costs little, sigma 7 halves it.
+  * blocking: JPEG blocks and nearest-neighbour pixelation put the intensity steps on a grid of the
+    photo's pixels. For each period p in 2..8 and each direction, the mean |difference| between
+    neighbouring pixels is taken per phase (position mod p); b_p is the largest phase mean over the
+    mean of the others (~1 for a real photo, 2-8 for JPEG quality 30-5 at p = 8, huge for
+    pixelation). b is the largest of (b_x + b_y) / 2 over p, and blocking = 1 / (1 + ln(max(b, 1.25) / 1.25))
+    (1.25: what chance gives small faces; the log keeps a pixelated face's score finite, ~0.1).
+    Measured on the central 384x384 px of the box at most, so a huge face costs no more than that.
+
 - size: from the eye distance d, on a log scale between the smallest face we restore
   (``MIN_EYE_DISTANCE_PX`` = 8 px: 0) and the template's own eye distance at 512 px (126 px: 1).
 - pose (frontal-ness): 1 - the horizontal offset of the nose tip from the eyes' midpoint, measured
@@ -36,7 +53,12 @@ MIN_EYE_DISTANCE_PX = 8.0
 FULL_EYE_DISTANCE_PX = float(np.linalg.norm(FFHQ_TEMPLATE_512[RIGHT_EYE] - FFHQ_TEMPLATE_512[LEFT_EYE]))
 
 SHARPNESS_CROP_SIZE = 256
-SHARPNESS_HALF_VARIANCE = 50.0
+DETAIL_HALF_VARIANCE = 10.0
+DETAIL_BAND_SIGMAS = (1.0, 2.0)
+NOISE_HALF_SIGMA = 5.0
+BLOCK_PERIODS = range(2, 9)
+BLOCKINESS_TOLERANCE = 1.25
+ARTEFACT_WINDOW_PX = 384
 # Inner face in template coordinates (fractions of the crop): brows to chin-top, cheek to cheek.
 _INNER_Y = (0.38, 0.78)
 _INNER_X = (0.30, 0.70)
@@ -63,29 +85,89 @@ class QualityScore:
 def face_quality(rgb: np.ndarray, detection: Detection) -> QualityScore:
     """Score one detected face of this uint8 (or uint16) RGB image."""
     return QualityScore(
-        sharpness=sharpness_score(rgb, detection.points),
+        sharpness=sharpness_score(rgb, detection),
         size=size_score(detection.eye_distance),
         pose=pose_score(detection.points),
         detection=float(np.clip(detection.score, 0.0, 1.0)),
     )
 
 
-def laplacian_variance(rgb: np.ndarray, points: np.ndarray) -> float:
-    """Variance of the Laplacian of the inner face, aligned at SHARPNESS_CROP_SIZE, on 0..255 gray."""
-    import cv2
-
-    aligned = align_face(rgb, points, size=SHARPNESS_CROP_SIZE).crop
-    gray = aligned.astype(np.float32).mean(axis=2)
+def _gray(rgb: np.ndarray) -> np.ndarray:
+    """float32 gray on the 0..255 scale, for uint8 and uint16 pixels alike."""
+    gray = rgb.astype(np.float32).mean(axis=2)
     if rgb.dtype == np.uint16:
         gray /= 257.0
+    return gray
+
+
+def detail_variance(rgb: np.ndarray, points: np.ndarray) -> float:
+    """d of the module docstring: mid-band variance of the denoised, aligned inner face."""
+    import cv2
+
+    gray = _gray(align_face(rgb, points, size=SHARPNESS_CROP_SIZE).crop)
+    gray = cv2.medianBlur(gray, 3)
+    fine, coarse = (cv2.GaussianBlur(gray, (0, 0), sigma) for sigma in DETAIL_BAND_SIGMAS)
     y0, y1 = (round(f * SHARPNESS_CROP_SIZE) for f in _INNER_Y)
     x0, x1 = (round(f * SHARPNESS_CROP_SIZE) for f in _INNER_X)
-    return float(cv2.Laplacian(gray[y0:y1, x0:x1], cv2.CV_32F).var())
+    return float((fine - coarse)[y0:y1, x0:x1].var())
 
 
-def sharpness_score(rgb: np.ndarray, points: np.ndarray) -> float:
-    variance = laplacian_variance(rgb, points)
-    return variance / (variance + SHARPNESS_HALF_VARIANCE)
+def face_window(rgb: np.ndarray, box: tuple[float, float, float, float]) -> tuple[np.ndarray, int, int]:
+    """Gray pixels of the face box (its centre, ARTEFACT_WINDOW_PX at most) and their photo offsets."""
+    height, width = rgb.shape[:2]
+    x0, y0, x1, y1 = (float(v) for v in box)
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    half_w = min(x1 - x0, ARTEFACT_WINDOW_PX) / 2.0
+    half_h = min(y1 - y0, ARTEFACT_WINDOW_PX) / 2.0
+    left, top = max(int(round(cx - half_w)), 0), max(int(round(cy - half_h)), 0)
+    right, bottom = min(int(round(cx + half_w)), width), min(int(round(cy + half_h)), height)
+    return _gray(rgb[top:max(bottom, top), left:max(right, left)]), left, top
+
+
+def noise_sigma(gray: np.ndarray) -> float:
+    """Immerkaer's (1996) estimate of the standard deviation of additive noise in ``gray``."""
+    import cv2
+
+    if min(gray.shape) < 3:
+        return 0.0
+    kernel = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
+    response = cv2.filter2D(gray, cv2.CV_32F, kernel)[1:-1, 1:-1]
+    return float(np.abs(response).mean() * math.sqrt(math.pi / 2.0) / 6.0)
+
+
+def blockiness(gray: np.ndarray, left: int = 0, top: int = 0) -> float:
+    """b of the module docstring; ``left``/``top`` place ``gray`` in the photo, whose grid the blocks follow."""
+    worst = 1.0
+    steps_x = np.abs(np.diff(gray, axis=1)).mean(axis=0)  # per column boundary
+    steps_y = np.abs(np.diff(gray, axis=0)).mean(axis=1)  # per row boundary
+    for period in BLOCK_PERIODS:
+        ratios = [_phase_ratio(steps, offset, period) for steps, offset in ((steps_x, left), (steps_y, top))]
+        if None not in ratios:
+            worst = max(worst, (ratios[0] + ratios[1]) / 2.0)
+    return worst
+
+
+def _phase_ratio(steps: np.ndarray, offset: int, period: int) -> float | None:
+    if steps.size < 4 * period:  # too few boundaries to tell a grid from chance
+        return None
+    phases = (np.arange(steps.size) + offset) % period
+    means = np.bincount(phases, weights=steps, minlength=period) / np.bincount(phases, minlength=period)
+    peak = int(np.argmax(means))
+    others = float(np.delete(means, peak).mean())
+    return float(means[peak]) / max(others, 1e-3)
+
+
+def sharpness_score(rgb: np.ndarray, detection: Detection) -> float:
+    """detail * noise * blocking (module docstring), in [0, 1]."""
+    detail = detail_variance(rgb, detection.points)
+    gray, left, top = face_window(rgb, detection.box)
+    sigma = noise_sigma(gray)
+    block_excess = math.log(max(blockiness(gray, left, top), BLOCKINESS_TOLERANCE) / BLOCKINESS_TOLERANCE)
+    return (
+        detail / (detail + DETAIL_HALF_VARIANCE)
+        / (1.0 + (sigma / NOISE_HALF_SIGMA) ** 2)
+        / (1.0 + block_excess)
+    )
 
 
 def size_score(eye_distance: float) -> float:

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import struct
 import zlib
+from contextlib import contextmanager
+from typing import Iterator
 
 import numpy as np
 from PIL import Image
 
 from faceme_core.imageio.metadata import EXIF_PREFIX
 from faceme_core.imageio.tiff import tiff_orientation_reset
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _rawmode(im: Image.Image) -> str:
@@ -60,8 +64,12 @@ def decode_deep(data: bytes, fmt: str) -> np.ndarray | None:
 
     if fmt == "TIFF":
         data = tiff_orientation_reset(data)
+    # libpng prints its errors straight to stderr: give it only structurally sound files.
+    if fmt == "PNG" and not png_is_intact(data):
+        return None
     try:
-        arr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)  # 16 bits + alpha
+        with _opencv_silenced():  # libtiff's and OpenCV's complaints; we raise our own error
+            arr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)  # 16 bits + alpha
     except cv2.error:
         return None
     if arr is None or arr.dtype != np.uint16:
@@ -71,6 +79,39 @@ def decode_deep(data: bytes, fmt: str) -> np.ndarray | None:
     elif arr.ndim == 3 and arr.shape[2] == 4:
         arr = arr[:, :, [2, 1, 0, 3]]
     return np.ascontiguousarray(arr)
+
+
+def png_is_intact(data: bytes) -> bool:
+    """Every chunk complete with a correct CRC, up to IEND: no truncation and no damaged bytes."""
+    if not data.startswith(_PNG_SIGNATURE):
+        return False
+    view = memoryview(data)
+    offset = len(_PNG_SIGNATURE)
+    while offset + 12 <= len(data):
+        (length,) = struct.unpack_from(">I", data, offset)
+        end = offset + 12 + length
+        if end > len(data):
+            return False
+        kind_and_payload = view[offset + 4:end - 4]
+        if zlib.crc32(kind_and_payload) != struct.unpack_from(">I", data, end - 4)[0]:
+            return False
+        if bytes(kind_and_payload[:4]) == b"IEND":
+            return True
+        offset = end
+    return False
+
+
+@contextmanager
+def _opencv_silenced() -> Iterator[None]:
+    import cv2
+
+    logging = cv2.utils.logging
+    previous = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        logging.setLogLevel(previous)
 
 
 def _png_chunk(kind: bytes, payload: bytes) -> bytes:
@@ -96,7 +137,7 @@ def encode_png16(
     filtered[:, bpp:] = rows[:, bpp:] - rows[:, :-bpp]
     scanlines = np.concatenate([np.ones((height, 1), dtype=np.uint8), filtered], axis=1)
 
-    out = [b"\x89PNG\r\n\x1a\n", _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, color_type, 0, 0, 0))]
+    out = [_PNG_SIGNATURE, _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, color_type, 0, 0, 0))]
     if icc_profile:
         out.append(_png_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc_profile)))
     if dpi:

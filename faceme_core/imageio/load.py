@@ -6,12 +6,15 @@ absurdly large) becomes an ``ImageLoadError`` that names the file and the proble
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
+import warnings
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Callable, ParamSpec, TypeVar
 
 import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError
@@ -30,6 +33,9 @@ from faceme_core.imageio.metadata import (
     with_exif_prefix,
 )
 from faceme_core.imageio.orientation import apply_orientation, oriented_size
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # Checked from the header, before decoding. 150 MP holds a 1200 dpi scan of an A4 page (139 MP) and
 # stays below Pillow's own hard limit (2 x Image.MAX_IMAGE_PIXELS = 179 MP), so ours is the one users
@@ -127,6 +133,20 @@ def _header_exif(im: Image.Image) -> Image.Exif | None:
         return None
 
 
+def _without_warnings(function: Callable[P, R]) -> Callable[P, R]:
+    """Decoders warn about what we report ourselves (corrupt EXIF, truncated reads, decompression
+    bombs below our own MAX_PIXELS): those warnings would break the CLI's one-line errors."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@_without_warnings
 def probe_photo(path: str | Path) -> PhotoInfo:
     """Size (as displayed), format and date taken, from the header only: fast enough for album scans.
 
@@ -225,6 +245,7 @@ def _photo_exif(im: Image.Image, exif: Image.Exif | None, source_turn: int) -> b
     return exif.tobytes()
 
 
+@_without_warnings
 def load_photo(path: str | Path) -> Photo:
     """The photo at ``path``, upright, as the ``Photo`` convention (RGB uint8/uint16, alpha apart)."""
     path = Path(path)

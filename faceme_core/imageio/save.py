@@ -13,15 +13,14 @@ Choices worth knowing:
   written as they are, not blended onto a background, because what lies under a photo's transparent
   areas is usually real image content.
 - 16-bit photos stay 16-bit in PNG and TIFF; other formats get 8 bits (rounded, ``Photo.rgb8``).
-- The encoded file is built in memory, written to a temporary file in the target folder, flushed and
-  renamed over the target (``os.replace``): readers see the old file or the new one, never half of one.
+- The encoded file is built in memory, then written by ``atomic.write_atomically`` (temp file in the
+  target folder, fsync, ``os.replace``): readers see the old file or the new one, never half of one.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import secrets
 from contextlib import suppress
 from pathlib import Path
 
@@ -31,12 +30,12 @@ from PIL import Image, PngImagePlugin
 from faceme_core.errors import ImageSaveError
 from faceme_core.image_types import Photo
 from faceme_core.imageio import deep, tiff
+from faceme_core.imageio.atomic import write_atomically
 from faceme_core.imageio.formats import ALPHA_FORMATS, DEEP_FORMATS, SUPPORTED_SUFFIXES, format_for_suffix, register_heif
 from faceme_core.imageio.mark import BMP_MARK, BMP_MARK_OFFSET, SOFTWARE, is_faceme_output
 from faceme_core.imageio.metadata import TAG_ORIENTATION, TAG_SOFTWARE, parse_exif
 
 _GRAY_FORMATS = frozenset({"JPEG", "PNG", "TIFF", "BMP"})
-_TEMP_SUFFIX = ".faceme-tmp"
 
 
 def _check_arrays(photo: Photo) -> None:
@@ -148,28 +147,6 @@ def _encode_with_pillow(
     buffer = io.BytesIO()
     image.save(buffer, format=fmt, **params)
     return buffer.getvalue()
-
-
-def write_atomically(target: Path, payload: bytes) -> None:
-    """``target`` holds ``payload`` or is untouched: temp file in the same folder, fsync, os.replace."""
-    while True:
-        temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}{_TEMP_SUFFIX}")
-        try:
-            # 0o666 minus the umask: outputs get the permissions of any new file, unlike mkstemp's 0o600.
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-            break
-        except FileExistsError:
-            continue
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temp)
-        raise
 
 
 def save_photo(photo: Photo, path: str | Path, *, overwrite: bool = False, quality: int = 95) -> Path:
