@@ -20,18 +20,10 @@ from pathlib import Path
 import pytest
 
 from faceme_core.cli.main import main
-from tests.support.tiny_models import build_tiny_model_dir
 
 REPO = Path(__file__).resolve().parents[2]
 ALBUM_PHOTOS = {"two_boys.jpg": "two_boys.jpg", "boy_at_railing_lowres.jpg": "sub/boy.jpg",
                 "hepburn_portrait_lowres.jpg": "hepburn.jpg", "film_still_two.jpg": "sub/film.jpg"}
-
-
-@pytest.fixture(scope="module")
-def tiny_models(tmp_path_factory) -> Path:
-    models_dir = tmp_path_factory.mktemp("models")
-    build_tiny_model_dir(models_dir, with_antelopev2=True)
-    return models_dir
 
 
 @pytest.fixture

@@ -18,16 +18,8 @@ from faceme_core.cli.main import main
 from faceme_core.faces.align import align_face
 from faceme_core.faces.paste import RestoredFace, paste_faces
 from tests.support.tiny_insightface import expected_detection
-from tests.support.tiny_models import build_tiny_model_dir
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def tiny_models(tmp_path_factory) -> Path:
-    models_dir = tmp_path_factory.mktemp("models")
-    build_tiny_model_dir(models_dir, with_antelopev2=True)
-    return models_dir
 
 
 @pytest.fixture
