@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from faceme_core.cli.cmd_scan import add_library_option, open_library
+from faceme_core.cli.cmd_scan import add_library_option, id_arg, open_library
 from faceme_core.cli.common import UserArgumentParser, add_command, print_json
 from faceme_core.errors import FaceMeError
 
@@ -48,14 +48,14 @@ def register(subparsers):
     merge.add_argument("sources", nargs="+", metavar="OTHER")
 
     move = action("move", "move faces to another person, or to a new one")
-    move.add_argument("faces", nargs="+", type=int, metavar="FACE_ID")
+    move.add_argument("faces", nargs="+", type=id_arg, metavar="FACE_ID")
     where = move.add_mutually_exclusive_group(required=True)
     where.add_argument("--to", metavar="PERSON", help="id or name of the person they are")
     where.add_argument("--new", action="store_true", help="a new person")
     move.add_argument("--name", help="with --new: the new person's name")
 
     reject = action("reject", '"not this person": the face leaves the person for good')
-    reject.add_argument("faces", nargs="+", type=int, metavar="FACE_ID")
+    reject.add_argument("faces", nargs="+", type=id_arg, metavar="FACE_ID")
     reject.add_argument("--person", help="the person it is not (default: the one it is on)")
 
     for name, help in (("hide", "hide a person from listings"), ("unhide", "show a hidden person again")):
@@ -63,7 +63,7 @@ def register(subparsers):
 
     cover = action("cover", "choose the face shown for a person")
     cover.add_argument("person", metavar="PERSON")
-    cover.add_argument("face", type=int, metavar="FACE_ID")
+    cover.add_argument("face", type=id_arg, metavar="FACE_ID")
 
     action("recluster", "regroup all faces from scratch, keeping every decision of yours")
 
@@ -141,16 +141,11 @@ def run(args):
         elif action == "move":
             if args.name and not args.new:
                 raise FaceMeError("--name goes with --new (to name the person with --to, use 'faceme people rename')")
-            person_id = None
-            for face_id in args.faces:
-                if args.new and person_id is None:
-                    person_id = people.move_face(library, face_id, None, new_name=args.name)
-                else:
-                    person_id = people.move_face(library, face_id, person_id if args.new else args.to)
+            # All faces or none: a bad id leaves no half-done move (nor a new empty person).
+            person_id = people.move_faces(library, args.faces, None if args.new else args.to, new_name=args.name)
             print(f"moved {len(args.faces)} face(s) to person {person_id}")
         elif action == "reject":
-            for face_id in args.faces:
-                person_id = people.reject_face(library, face_id, args.person)
+            for face_id, person_id in zip(args.faces, people.reject_faces(library, args.faces, args.person)):
                 print(f"face {face_id} is not person {person_id}; it will not be put back there")
         elif action in ("hide", "unhide"):
             person_id = people.set_hidden(library, args.person, action == "hide")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from faceme_core.cli.cmd_scan import add_library_option, open_library
+from faceme_core.cli.cmd_scan import add_library_option, id_arg, open_library
 from faceme_core.cli.common import UserArgumentParser, add_command, print_json
 from faceme_core.errors import FaceMeError
 
 DESCRIPTION = """\
 References show the restoration who a person is: good, varied photos of their face. Pick album faces
 (ids from 'faceme people list') or image files. 'suggest' proposes the person's best album faces
-(sharp, large, frontal, not near-duplicates); nothing is used until you accept it.
+(sharp, large, frontal, not near-duplicates); nothing is used until you accept it. Picking an album
+face as a reference also confirms that it is this person: regrouping never moves it away.
 """
 
 
@@ -34,11 +35,13 @@ def register(subparsers):
 
     add = action("add", "add album faces or image files as references")
     add.add_argument("person", metavar="PERSON", help="id or name")
-    add.add_argument("--face", type=int, nargs="+", default=[], metavar="FACE_ID", help="album face(s) of this person")
+    add.add_argument(
+        "--face", type=id_arg, nargs="+", default=[], metavar="FACE_ID", help="album face(s) of this person"
+    )
     add.add_argument("--file", nargs="+", default=[], metavar="IMAGE", help="image file(s) showing this person")
 
     remove = action("remove", "remove references")
-    remove.add_argument("refs", nargs="+", type=int, metavar="REF_ID")
+    remove.add_argument("refs", nargs="+", type=id_arg, metavar="REF_ID")
 
     suggest = action("suggest", "propose the person's best album faces as references")
     suggest.add_argument("person", metavar="PERSON", help="id or name")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from faceme_core.cli.cmd_scan import ProgressPrinter, add_library_option, format_eta, open_library
+from faceme_core.cli.cmd_scan import ProgressPrinter, add_library_option, format_eta, id_arg, open_library
 from faceme_core.cli.common import add_command, print_json
 from faceme_core.cli.engine_options import add_engine_options, restore_options_from_args
 from faceme_core.errors import FaceMeError
@@ -41,10 +41,10 @@ def register(subparsers):
     )
     parser.add_argument("--out-dir", metavar="DIR", help="where restored copies are written")
     what = parser.add_mutually_exclusive_group()
-    what.add_argument("--resume", type=int, metavar="JOB", help="continue a paused or interrupted job")
+    what.add_argument("--resume", type=id_arg, metavar="JOB", help="continue a paused or interrupted job")
     what.add_argument("--list", action="store_true", help="list restore jobs")
-    what.add_argument("--show", type=int, metavar="JOB", help="show a job's photos and their faces' outcomes")
-    what.add_argument("--cancel", type=int, metavar="JOB", help="cancel a job for good")
+    what.add_argument("--show", type=id_arg, metavar="JOB", help="show a job's photos and their faces' outcomes")
+    what.add_argument("--cancel", type=id_arg, metavar="JOB", help="cancel a job for good")
     parser.add_argument("--json", action="store_true", help="(--list, --show) print JSON on stdout")
     engine = parser.add_argument_group("restoration settings (kept with a new job and reused by --resume)")
     add_engine_options(engine)
@@ -132,6 +132,8 @@ def run(args):
             if not args.out_dir:
                 raise FaceMeError("--out-dir DIR is required: where the restored copies go")
             settings = _settings_json(args)
+            # A wrong --person, --photo or --out-dir fails at once, not after loading the engine.
+            jobs.check_job(library, args.out_dir, people=args.person, photos=args.photo)
             restore = _open_restorer(settings, args)  # before creating the job: no orphan job without an engine
             job_id = jobs.create_job(library, args.out_dir, people=args.person, photos=args.photo, options=settings)
             print(f"job {job_id} created")

@@ -35,6 +35,16 @@ def add_library_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def id_arg(text: str) -> int:
+    """argparse type for face, person, reference and job ids: a bad one is a one-line usage error."""
+    from faceme_core.library.ids import parse_id
+
+    try:
+        return parse_id(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def open_library(args: argparse.Namespace, *, create: bool = False):
     from faceme_core.library.library import Library, library_path_from_arg
 
@@ -160,6 +170,8 @@ def run(args):
         print(f"{summary.reembedded} faces re-embedded with {analyzer.embedding_model_id}")
     for path, error in summary.failures:
         print(f"failed: {path}: {error}")
+    for folder in summary.output_folders_skipped:
+        print(f"skipped: {folder}: a FaceMe restore-album output folder (restored copies are never scanned)")
     if summary.missing:
         print(
             "list missing photos with 'faceme scan --missing'; "

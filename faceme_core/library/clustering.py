@@ -15,6 +15,11 @@ The album library (``faceme_core.library.grouping``) calls:
   person ids (names) over to the new groups.
 - ``bcubed(pred, truth)``: the evaluation measure.
 
+Cannot-link: each function takes an optional ``photos`` (the photo id of each face). A person
+appears once in a photo, so automatic grouping never puts two faces of one photo into one person
+(new groups, joins and reclusters); user decisions (locked rows) still win. Measured on the test
+photos: it keeps apart the two little sisters of an old print scan, whom dlib scores 0.97.
+
 Why two linkages. Joining an existing person uses the nearest member: a person legitimately spans
 several looks (child and adult, with and without glasses, and every merge the user made), and a
 centroid or mean would sit between those looks and match none. Forming a new person has no user
@@ -42,7 +47,9 @@ from faceme_core.library.clustering_linkage import (
     attach_to_nearest,
     average_linkage_groups,
     labels_from_groups,
+    split_same_photo,
     subgraph,
+    without_same_photo,
 )
 
 __all__ = [
@@ -126,6 +133,7 @@ def assign_to_people(
     people: Mapping[int, np.ndarray],
     params: ClusteringParams,
     rejected: Set[tuple[int, int]] = frozenset(),
+    photos: np.ndarray | None = None,
 ) -> list[int | None]:
     """For each row of ``vectors`` (n, d): the person id it joins, or None.
 
@@ -134,11 +142,56 @@ def assign_to_people(
     holds (row index, person id) pairs that must never be chosen (the next best person may be).
     Exact (every member is compared) and fast: one matrix product per block of rows; 1,000 faces
     against 100,000 members take 0.2-0.6 s on the 2-core test machine.
+
+    ``photos`` (n,): two rows of one photo never join the same person; the more similar one does
+    and the other tries its next best person. (That a person already holds a face of a row's photo
+    is the caller's to say, as a rejection.)
     """
+    choices, sims = _nearest_people(vectors, people, params, rejected)
+    if photos is None:
+        return choices
+    photos = _check_photos(photos, len(choices))
+    refused: dict[int, set[int]] = defaultdict(set)
+    for row, pid in rejected:
+        refused[int(row)].add(int(pid))
+    while True:  # ends: each round refuses each loser one more person
+        losers = _same_photo_losers(choices, sims, photos)
+        if not losers:
+            return choices
+        for row in losers:
+            refused[row].add(choices[row])
+        local = {(k, pid) for k, row in enumerate(losers) for pid in refused[row]}
+        again, again_sims = _nearest_people(np.asarray(vectors)[losers], people, params, local)
+        for k, row in enumerate(losers):
+            choices[row], sims[row] = again[k], again_sims[k]
+
+
+def _same_photo_losers(choices: list[int | None], sims: list[float], photos: np.ndarray) -> list[int]:
+    """Rows that chose the same person as a more similar row of their photo."""
+    best: dict[tuple[int, int], int] = {}
+    losers = []
+    for row in sorted(range(len(choices)), key=lambda r: -sims[r]):
+        if choices[row] is None:
+            continue
+        key = (int(photos[row]), choices[row])
+        if key in best:
+            losers.append(row)
+        else:
+            best[key] = row
+    return sorted(losers)
+
+
+def _nearest_people(
+    vectors: np.ndarray,
+    people: Mapping[int, np.ndarray],
+    params: ClusteringParams,
+    rejected: Set[tuple[int, int]],
+) -> tuple[list[int | None], list[float]]:
+    """``assign_to_people`` without the photo rule: each row's person and that similarity."""
     x = _unit_rows(vectors, params, "vectors")
     ids = [int(pid) for pid, members in people.items() if len(members)]
     if len(x) == 0 or not ids:
-        return [None] * len(x)
+        return [None] * len(x), [-np.inf] * len(x)
     blocks = [_unit_rows(np.asarray(people[pid]), params, f"people[{pid}]") for pid in ids]
     members = np.concatenate(blocks)
     owner = np.repeat(np.arange(len(ids)), [len(b) for b in blocks])
@@ -147,6 +200,7 @@ def assign_to_people(
     rejected_by_row = _rejections_by_row(rejected, len(x), "rejected")
 
     result: list[int | None] = [None] * len(x)
+    result_sims: list[float] = [-np.inf] * len(x)
     step = max(1, _ASSIGN_BLOCK_ELEMENTS // len(members))
     for start in range(0, len(x), step):
         sims = x[start : start + step] @ members.T
@@ -159,10 +213,13 @@ def assign_to_people(
         best_sim = sims[np.arange(len(best)), best]
         for offset in np.nonzero(best_sim >= params.join_similarity)[0]:
             result[start + offset] = ids[owner[best[offset]]]
-    return result
+            result_sims[start + offset] = float(best_sim[offset])
+    return result, result_sims
 
 
-def group_unassigned(vectors: np.ndarray, params: ClusteringParams, method: str = "auto") -> np.ndarray:
+def group_unassigned(
+    vectors: np.ndarray, params: ClusteringParams, method: str = "auto", photos: np.ndarray | None = None
+) -> np.ndarray:
     """Labels (n,) int64 for faces that belong to no person yet: 0..k-1 for new people (largest
     first), -1 for faces that stay unassigned.
 
@@ -174,12 +231,16 @@ def group_unassigned(vectors: np.ndarray, params: ClusteringParams, method: str 
     ``method`` chooses the neighbour search (``clustering_graph.similar_pairs``): "auto" is exact
     below 20,000 faces and approximate (probed cells) above; 100,000 faces take 4-11 s on the
     2-core test machine (benchmarks/bench_clustering.py).
+
+    ``photos`` (n,): faces of one photo never share a label (see the module docstring).
     """
     x = _unit_rows(vectors, params, "vectors")
-    edges = similar_pairs(x, params.join_similarity, method)
-    groups = average_linkage_groups(x, edges, params.join_similarity)
+    photos = _check_photos(photos, len(x))
+    edges = without_same_photo(similar_pairs(x, params.join_similarity, method), photos)
+    groups = average_linkage_groups(x, edges, params.join_similarity, photos)
     labels = labels_from_groups(len(x), [g for g in groups if len(g) >= params.min_faces])
-    return attach_to_nearest(labels, edges)
+    labels = attach_to_nearest(labels, edges, photos=photos)
+    return labels if photos is None else split_same_photo(labels, x, photos)
 
 
 def recluster(
@@ -188,6 +249,7 @@ def recluster(
     rejected: Set[tuple[int, int]],
     params: ClusteringParams,
     method: str = "auto",
+    photos: np.ndarray | None = None,
 ) -> np.ndarray:
     """Group every face again; labels (n,) int64, -1 for unassigned faces.
 
@@ -198,6 +260,7 @@ def recluster(
       (a merge the user made is simply locked rows of one person id); labels 0..P-1 are the locked
       people in increasing person id;
     - a row never gets the label of a locked person it was rejected from;
+    - with ``photos``, no label holds two faces of one photo unless the user locked them there;
     - every other face may move.
 
     Steps: (1) locked people are fixed groups; (2) each free face notes the locked person holding
@@ -217,7 +280,8 @@ def recluster(
     for row, pid in locked.items():
         if pid in rejected_by_row.get(row, ()):
             raise ValueError(f"locked/rejected: row {row} is both assigned to and rejected from person {pid}")
-    edges = similar_pairs(x, params.join_similarity, method)
+    photos = _check_photos(photos, n)
+    edges = without_same_photo(similar_pairs(x, params.join_similarity, method), photos)
 
     # 1. Locked people are fixed groups, one label each.
     label_of_person = {pid: k for k, pid in enumerate(sorted({int(pid) for pid in locked.values()}))}
@@ -227,6 +291,7 @@ def recluster(
     forbidden = {
         (row, label_of_person[pid]) for row, pids in rejected_by_row.items() for pid in pids if pid in label_of_person
     }
+    forbidden |= _same_photo_labels(labels, photos)
     free = np.flatnonzero(labels < 0)
     if len(free) == 0:
         return labels
@@ -235,7 +300,9 @@ def recluster(
     choice = attach_to_nearest(labels, edges, forbidden)
 
     # 3. Free faces grouped among themselves.
-    groups = average_linkage_groups(x[free], subgraph(edges, free, n), params.join_similarity)
+    groups = average_linkage_groups(
+        x[free], subgraph(edges, free, n), params.join_similarity, None if photos is None else photos[free]
+    )
     next_label = len(label_of_person)
     for group in sorted(groups, key=lambda g: (-len(g), int(g.min()))):
         rows = free[group]
@@ -250,7 +317,8 @@ def recluster(
             labels[rows] = choice[rows]
 
     # 4. Faces still alone join their nearest labelled face (never a rejected person).
-    return attach_to_nearest(labels, edges, forbidden)
+    labels = attach_to_nearest(labels, edges, forbidden, photos)
+    return labels if photos is None else split_same_photo(labels, x, photos, keep=locked.keys())
 
 
 def keep_person_ids(
@@ -306,6 +374,27 @@ def _unit_rows(vectors: np.ndarray, params: ClusteringParams, name: str) -> np.n
     if (norms < 1e-6).any():
         raise ValueError(f"{name}: row {int(np.argmin(norms))} is a zero vector")
     return array / norms
+
+
+def _check_photos(photos: np.ndarray | None, n: int) -> np.ndarray | None:
+    if photos is None:
+        return None
+    photos = np.asarray(photos)
+    if photos.shape != (n,):
+        raise ValueError(f"photos: expected one photo id per face ({n}), got shape {photos.shape}")
+    return photos
+
+
+def _same_photo_labels(labels: np.ndarray, photos: np.ndarray | None) -> set[tuple[int, int]]:
+    """(row, label) for every unlabelled row and each label already holding a face of its photo."""
+    if photos is None:
+        return set()
+    by_photo: dict[int, set[int]] = defaultdict(set)
+    for row in np.flatnonzero(labels >= 0):
+        by_photo[int(photos[row])].add(int(labels[row]))
+    return {
+        (int(row), label) for row in np.flatnonzero(labels < 0) for label in by_photo.get(int(photos[row]), ())
+    }
 
 
 def _check_rows(mapping: Mapping[int, int], n: int, name: str) -> None:

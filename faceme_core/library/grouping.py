@@ -2,7 +2,8 @@
 
 Only embeddings of one model are ever compared (the library's active model). User decisions are
 inputs the algorithms must respect and are never rewritten here: user assignments are locked,
-rejections exclude a person, and only "auto" assignments are replaced.
+rejections exclude a person, and only "auto" assignments are replaced. Faces of one photo are never
+grouped into one person automatically (clustering's cannot-link rule).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def _face_rows(conn: Connection, model_id: str):
     """Every face with an embedding of ``model_id``, with its current assignment (ordered by face id)."""
     faces, embeddings, assignments = schema.faces, schema.embeddings, schema.assignments
     return conn.execute(
-        select(faces.c.id, embeddings.c.vector, assignments.c.person_id, assignments.c.source)
+        select(faces.c.id, faces.c.photo_id, embeddings.c.vector, assignments.c.person_id, assignments.c.source)
         .join(embeddings, (embeddings.c.face_id == faces.c.id) & (embeddings.c.model_id == model_id))
         .join(assignments, assignments.c.face_id == faces.c.id, isouter=True)
         .order_by(faces.c.id)
@@ -77,9 +78,16 @@ def assign_new_faces(conn: Connection, model_id: str) -> int:
             members[row.person_id].append(blob_to_vector(row.vector))
     people = {person_id: np.stack(vectors) for person_id, vectors in members.items()}
     vectors = np.stack([blob_to_vector(row.vector) for row in pending])
+    photos = np.array([row.photo_id for row in pending])
     rejected = _rejections(conn, {row.id: index for index, row in enumerate(pending)})
+    # Cannot-link: a face never joins a person who already has a face in its photo.
+    people_in_photo: dict[int, set[int]] = defaultdict(set)
+    for row in rows:
+        if row.person_id is not None:
+            people_in_photo[row.photo_id].add(row.person_id)
+    rejected |= {(index, pid) for index, row in enumerate(pending) for pid in people_in_photo.get(row.photo_id, ())}
 
-    choices = clustering.assign_to_people(vectors, people, params, rejected)
+    choices = clustering.assign_to_people(vectors, people, params, rejected, photos)
     _assign(
         conn, [(row.id, person) for row, person in zip(pending, choices, strict=True) if person is not None], "auto"
     )
@@ -87,7 +95,7 @@ def assign_new_faces(conn: Connection, model_id: str) -> int:
     left = [index for index, person in enumerate(choices) if person is None]
     if not left:
         return 0
-    labels = clustering.group_unassigned(vectors[left], params)
+    labels = clustering.group_unassigned(vectors[left], params, photos=photos[left])
     created = 0
     pairs = []
     for label in sorted({int(label) for label in labels if label >= 0}):
@@ -107,9 +115,15 @@ def recluster_all(conn: Connection, model_id: str) -> int:
         return 0
     params = clustering.params_for_model(model_id)
     vectors = np.stack([blob_to_vector(row.vector) for row in rows])
-    locked = {index: row.person_id for index, row in enumerate(rows) if row.source == "user"}
+    pinned = _pinned_faces(conn)
+    locked = {
+        index: row.person_id
+        for index, row in enumerate(rows)
+        if row.source == "user" or (row.id, row.person_id) in pinned
+    }
     rejected = _rejections(conn, {row.id: index for index, row in enumerate(rows)})
-    labels = [int(label) for label in clustering.recluster(vectors, locked, rejected, params)]
+    photos = np.array([row.photo_id for row in rows])
+    labels = [int(label) for label in clustering.recluster(vectors, locked, rejected, params, photos=photos)]
 
     current = {index: row.person_id for index, row in enumerate(rows) if row.person_id is not None}
     person_of_label = clustering.keep_person_ids(np.asarray(labels), locked, current, rejected)
@@ -136,6 +150,16 @@ def recluster_all(conn: Connection, model_id: str) -> int:
     _assign(conn, pairs, "auto")
     remove_empty_people(conn)
     return created
+
+
+def _pinned_faces(conn: Connection) -> set[tuple[int, int]]:
+    """(face, person) pairs the user picked as the person's reference or cover. Newer libraries
+    record these as user assignments too; older ones may hold them as "auto", and a regrouping must
+    not carry such a face (with the person's references and cover) off to someone else."""
+    refs, people = schema.person_refs, schema.people
+    pairs = conn.execute(select(refs.c.face_id, refs.c.person_id).where(refs.c.face_id.is_not(None))).all()
+    pairs += conn.execute(select(people.c.cover_face_id, people.c.id).where(people.c.cover_face_id.is_not(None))).all()
+    return {(face_id, person_id) for face_id, person_id in pairs}
 
 
 def remove_empty_people(conn: Connection) -> int:

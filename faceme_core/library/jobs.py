@@ -5,6 +5,9 @@ committed before and after the photo's work, so after a crash or reboot an item 
 interrupted and is simply redone (its output is written atomically by the restore function, so no
 half-written file can exist), done items are never redone, and none is lost.
 
+One runner at a time: a runner holds a lease on the job (renewed by a heartbeat); a second runner is
+refused while the lease is alive, and items are claimed only if still pending.
+
 Outputs go to OUT_DIR/<album folder name>/<path inside the album>, never beside the originals: an
 out-dir inside an album folder, or holding one, is refused. The out-dir is recorded (and marked with
 ``walk.OUTPUT_MARKER``) so scans skip it. The restoration itself is a function passed in
@@ -15,9 +18,14 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import threading
 import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -25,10 +33,11 @@ from faceme_core.errors import FaceMeError, LibraryError
 from faceme_core.library.db import schema
 from faceme_core.library.db.codec import blob_to_points
 from faceme_core.library.eta import EtaClock
+from faceme_core.library.ids import in_range
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, resolve_person
 from faceme_core.library.references import reference_rows
-from faceme_core.library.scan import is_under
+from faceme_core.library.scan import is_under_on_disk
 from faceme_core.library.types import (
     FaceOutcome,
     JobInfo,
@@ -43,6 +52,12 @@ from faceme_core.library.walk import OUTPUT_MARKER
 
 RestorePhotoFn = Callable[[PhotoTask], PhotoOutcome]
 
+# A job is run by one runner at a time, which holds a lease on it (jobs.runner, jobs.heartbeat_at).
+# The heartbeat is renewed in the background, also while one photo takes minutes; a lease not renewed
+# for LEASE_SECONDS belongs to a runner that died (crash, kill, sleep) and may be taken over.
+LEASE_SECONDS = 120.0
+HEARTBEAT_SECONDS = 20.0
+
 
 # --- creating ---------------------------------------------------------------------------------------
 
@@ -53,11 +68,11 @@ def check_out_dir(out_dir: Path | str, album_paths: Iterable[str]) -> Path:
     if os.path.exists(path) and not os.path.isdir(path):
         raise LibraryError(f"--out-dir {out_dir}: exists and is not a folder")
     for album in album_paths:
-        if is_under(path, album):
+        if is_under_on_disk(path, album):
             raise LibraryError(
                 f"--out-dir {out_dir}: is inside the album folder {album}; choose a folder outside your albums"
             )
-        if is_under(album, path):
+        if is_under_on_disk(album, path):
             raise LibraryError(
                 f"--out-dir {out_dir}: holds the album folder {album}; choose a folder outside your albums"
             )
@@ -98,6 +113,37 @@ def _select_photos(conn: Connection, people: list[PersonKey], photo_paths: list[
     return sorted(selected)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    target: Path
+    albums: dict[int, str]  # album id -> album folder
+    rows: list  # (id, path, album_id) of the photos to restore, by path
+
+
+def _plan_job(conn: Connection, out_dir: Path | str, people: list[PersonKey], photos: list[Path | str]) -> _Plan:
+    """Every check of a new job (out-dir, selection), without writing anything."""
+    albums = {row.id: row.path for row in conn.execute(select(schema.albums.c.id, schema.albums.c.path))}
+    target = check_out_dir(out_dir, albums.values())
+    photo_ids = _select_photos(conn, people, photos)
+    if not photo_ids:
+        raise LibraryError("no photo to restore: the selection has no scanned photo with faces")
+    rows = conn.execute(
+        select(schema.photos.c.id, schema.photos.c.path, schema.photos.c.album_id)
+        .where(schema.photos.c.id.in_(photo_ids))
+        .order_by(schema.photos.c.path)
+    ).all()
+    return _Plan(target, albums, list(rows))
+
+
+def check_job(
+    library: Library, out_dir: Path | str, *, people: Iterable[PersonKey] = (), photos: Iterable[Path | str] = ()
+) -> None:
+    """Raise the LibraryError ``create_job`` would for this selection and out-dir, writing nothing:
+    lets a caller fail fast before loading the engine (minutes) and then create the job."""
+    with library.reading() as conn:
+        _plan_job(conn, out_dir, list(people), list(photos))
+
+
 def create_job(
     library: Library,
     out_dir: Path | str,
@@ -112,16 +158,8 @@ def create_job(
     until ``run_job``."""
     people, photos = list(people), list(photos)
     with library.transaction() as conn:
-        albums = {row.id: row.path for row in conn.execute(select(schema.albums.c.id, schema.albums.c.path))}
-        target = check_out_dir(out_dir, albums.values())
-        photo_ids = _select_photos(conn, people, photos)
-        if not photo_ids:
-            raise LibraryError("no photo to restore: the selection has no scanned photo with faces")
-        rows = conn.execute(
-            select(schema.photos.c.id, schema.photos.c.path, schema.photos.c.album_id)
-            .where(schema.photos.c.id.in_(photo_ids))
-            .order_by(schema.photos.c.path)
-        ).all()
+        plan = _plan_job(conn, out_dir, people, photos)
+        target, albums, rows = plan.target, plan.albums, plan.rows
         folder_of_album = _album_folders({row.album_id: albums[row.album_id] for row in rows})
         now = time.time()
         selection = json.dumps(
@@ -165,7 +203,11 @@ def _album_folders(albums: dict[int, str]) -> dict[int, str]:
 
 
 def _job_row(conn: Connection, job_id: int):
-    row = conn.execute(select(schema.jobs).where(schema.jobs.c.id == int(job_id))).one_or_none()
+    row = (
+        conn.execute(select(schema.jobs).where(schema.jobs.c.id == int(job_id))).one_or_none()
+        if in_range(int(job_id))
+        else None
+    )
     if row is None:
         raise LibraryError(f"no restore job with id {job_id} (see 'faceme restore-album --list')")
     return row
@@ -313,14 +355,18 @@ def run_job(
     should_stop: Callable[[], bool] | None = None,
 ) -> JobInfo:
     """Run (or resume) a job until it is done, ``should_stop()`` says so or someone pauses/cancels it
-    in the library. Per-photo errors are recorded on the item and the job goes on."""
+    in the library. Per-photo errors are recorded on the item and the job goes on. Refused while
+    another runner (thread, process, computer) is running the job."""
     items = schema.job_items
     stop = should_stop or (lambda: False)
+    lease = _Lease(library, int(job_id))
     with library.transaction() as conn:
         row = _job_row(conn, job_id)
         if row.state == "cancelled":
             raise LibraryError(f"job {job_id} was cancelled; create a new one to restore these photos")
-        # An item still "running" was interrupted (crash, kill, reboot): do it again.
+        lease.acquire(conn, row)
+        # No live runner holds the job, so an item still "running" was interrupted (crash, kill,
+        # reboot): do it again.
         conn.execute(
             update(items)
             .where(items.c.job_id == row.id, items.c.state == "running")
@@ -331,38 +377,133 @@ def run_job(
     eta = EtaClock(start.pending)
     done_now = 0
 
-    while True:
-        with library.reading() as conn:
-            state = _job_row(conn, job_id).state
-            item = conn.execute(
-                select(items).where(items.c.job_id == job_id, items.c.state == "pending").order_by(items.c.id).limit(1)
-            ).one_or_none()
-        if state != "running":  # paused or cancelled from elsewhere
-            break
-        if item is None:
+    with lease.kept_alive():
+        while True:
+            with library.reading() as conn:
+                job = _job_row(conn, job_id)
+                item = conn.execute(
+                    select(items)
+                    .where(items.c.job_id == job_id, items.c.state == "pending")
+                    .order_by(items.c.id)
+                    .limit(1)
+                ).one_or_none()
+            if job.state != "running" or job.runner != lease.runner:  # paused, cancelled or taken over
+                break
+            if item is None:
+                with library.transaction() as conn:
+                    _set_job_state(conn, job_id, "done")
+                break
+            if stop():
+                pause_job(library, job_id)
+                break
+            task = _claim(library, job_id, item, lease)
+            if task is None:  # someone else changed the item meanwhile: look again
+                continue
+            if progress:
+                info = job_info(library, job_id)
+                progress(JobProgress(job_id, info.done, info.failed, info.total, task.photo_path, eta.eta(done_now)))
+            values = _restore_one(task, restore_photo_fn)
             with library.transaction() as conn:
-                _set_job_state(conn, job_id, "done")
-            break
-        if stop():
-            pause_job(library, job_id)
-            break
-        with library.transaction() as conn:
-            conn.execute(
-                update(items).where(items.c.id == item.id).values(state="running", started_at=time.time(), error=None)
-            )
-            task = build_task(conn, job_id, item)
-        if progress:
-            info = job_info(library, job_id)
-            progress(JobProgress(job_id, info.done, info.failed, info.total, task.photo_path, eta.eta(done_now)))
-        values = _restore_one(task, restore_photo_fn)
-        with library.transaction() as conn:
-            conn.execute(update(items).where(items.c.id == item.id).values(finished_at=time.time(), **values))
-        done_now += 1
+                conn.execute(update(items).where(items.c.id == item.id).values(finished_at=time.time(), **values))
+            done_now += 1
 
     info = job_info(library, job_id)
     if progress:
         progress(JobProgress(job_id, info.done, info.failed, info.total, None, 0.0 if info.pending == 0 else None))
     return info
+
+
+def _claim(library: Library, job_id: int, item, lease: "_Lease") -> PhotoTask | None:
+    """Mark the item running, only if it is still pending and the job still ours (checked in the
+    same transaction, so two runners can never both restore one photo)."""
+    items = schema.job_items
+    with library.transaction() as conn:
+        if _job_row(conn, job_id).runner != lease.runner:
+            return None
+        claimed = conn.execute(
+            update(items)
+            .where(items.c.id == item.id, items.c.state == "pending")
+            .values(state="running", started_at=time.time(), error=None)
+        ).rowcount
+        if claimed != 1:
+            return None
+        lease.renew(conn)
+        return build_task(conn, job_id, item)
+
+
+class _Lease:
+    """This runner's claim on one job: taken in ``acquire``, renewed by a background thread while
+    ``kept_alive``, and given back when the runner stops (even on an exception)."""
+
+    def __init__(self, library: Library, job_id: int):
+        self.library = library
+        self.job_id = job_id
+        self.runner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def acquire(self, conn: Connection, row) -> None:
+        now = time.time()
+        if row.runner is not None and row.runner != self.runner and _runner_alive(row.runner, row.heartbeat_at, now):
+            host, pid = _runner_host_pid(row.runner)
+            wait = max(0, int(LEASE_SECONDS - (now - row.heartbeat_at)))
+            raise LibraryError(
+                f"job {self.job_id} is already being run by another FaceMe (process {pid} on {host}); let it "
+                f"finish or stop it there. If that FaceMe crashed, resume again in {wait} s"
+            )
+        conn.execute(
+            update(schema.jobs).where(schema.jobs.c.id == self.job_id).values(runner=self.runner, heartbeat_at=now)
+        )
+
+    def renew(self, conn: Connection) -> None:
+        conn.execute(
+            update(schema.jobs)
+            .where(schema.jobs.c.id == self.job_id, schema.jobs.c.runner == self.runner)
+            .values(heartbeat_at=time.time())
+        )
+
+    @contextmanager
+    def kept_alive(self) -> Iterator[None]:
+        stopped = threading.Event()
+
+        def beat() -> None:
+            while not stopped.wait(HEARTBEAT_SECONDS):
+                with self.library.transaction() as conn:
+                    self.renew(conn)
+
+        thread = threading.Thread(target=beat, name=f"faceme-job-{self.job_id}-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stopped.set()
+            thread.join()
+            with self.library.transaction() as conn:
+                conn.execute(
+                    update(schema.jobs)
+                    .where(schema.jobs.c.id == self.job_id, schema.jobs.c.runner == self.runner)
+                    .values(runner=None, heartbeat_at=None)
+                )
+
+
+def _runner_host_pid(runner: str) -> tuple[str, int | None]:
+    host, _, rest = runner.partition(":")
+    pid = rest.partition(":")[0]
+    return host, int(pid) if pid.isdecimal() else None
+
+
+def _runner_alive(runner: str, heartbeat_at: float | None, now: float) -> bool:
+    """Whether the lease's holder may still be running: heard from within LEASE_SECONDS, and on this
+    computer, its process still exists (a crashed runner here frees the job at once)."""
+    if heartbeat_at is None or now - heartbeat_at > LEASE_SECONDS:
+        return False
+    host, pid = _runner_host_pid(runner)
+    if host == socket.gethostname() and pid is not None and os.name != "nt":  # os.kill(pid, 0) kills on Windows
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # exists, owned by another user
+            return True
+    return True
 
 
 def _restore_one(task: PhotoTask, restore_photo_fn: RestorePhotoFn) -> dict:

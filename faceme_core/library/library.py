@@ -30,7 +30,8 @@ def _make_engine(path: Path) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        # WAL is set once, in _set_wal, after the file is known to be a library (it rewrites the
+        # header of whatever file this is); the mode then persists in the file for every connection.
         cursor.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across app crashes
         cursor.close()
 
@@ -66,6 +67,7 @@ class Library:
         engine = _make_engine(path)
         try:
             _upgrade(engine, path)
+            _set_wal(engine)
         except DatabaseError as error:
             engine.dispose()
             raise LibraryError(f"--library {path}: not a FaceMe library or damaged ({error.orig})") from error
@@ -113,6 +115,7 @@ def set_meta(conn: Connection, key: str, value: str) -> None:
 
 def _upgrade(engine: Engine, path: Path) -> None:
     with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+        migrations.check_is_library(conn, f"--library {path}")
         version = migrations.schema_version(conn)
     migrations.check_version(version, f"--library {path}")
     for to_version in migrations.pending_steps(version):
@@ -122,6 +125,16 @@ def _upgrade(engine: Engine, path: Path) -> None:
             migrations.check_version(current, f"--library {path}")
             if current < to_version:
                 migrations.apply_step(conn, to_version)
+
+
+def _set_wal(engine: Engine) -> None:
+    # Outside any transaction (SQLite ignores a journal mode change inside one): a raw connection,
+    # which runs no BEGIN of ours.
+    connection = engine.raw_connection()
+    try:
+        connection.cursor().execute("PRAGMA journal_mode = WAL")
+    finally:
+        connection.close()
 
 
 def library_path_from_arg(value: str | None) -> Path:

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from faceme_core.errors import LibraryError
 from faceme_core.library import grouping
 from faceme_core.library.db import schema
+from faceme_core.library.ids import in_range, looks_like_id
 from faceme_core.library.library import Library
 from faceme_core.library.types import FaceInfo, Person
 
@@ -29,8 +30,12 @@ def resolve_person(conn: Connection, key: PersonKey) -> int:
     """A person's id from an id (int or digits) or a unique name (case-insensitive)."""
     people = schema.people
     text = str(key).strip()
-    if text.isdigit():
-        person_id = conn.execute(select(people.c.id).where(people.c.id == int(text))).scalar_one_or_none()
+    if looks_like_id(text):
+        person_id = (
+            conn.execute(select(people.c.id).where(people.c.id == int(text))).scalar_one_or_none()
+            if in_range(int(text))
+            else None
+        )
         if person_id is None:
             raise LibraryError(f"no person with id {text} (see 'faceme people list')")
         return person_id
@@ -122,7 +127,10 @@ def unassigned_faces(library: Library) -> list[FaceInfo]:
 
 
 def _check_face(conn: Connection, face_id: int) -> None:
-    if conn.execute(select(schema.faces.c.id).where(schema.faces.c.id == int(face_id))).scalar_one_or_none() is None:
+    found = in_range(int(face_id)) and conn.execute(
+        select(schema.faces.c.id).where(schema.faces.c.id == int(face_id))
+    ).scalar_one_or_none()
+    if not found:
         raise LibraryError(f"no face with id {face_id} (see 'faceme people list')")
 
 
@@ -136,7 +144,7 @@ def _check_name(name: str) -> str:
     name = name.strip()
     if not name:
         raise LibraryError("a person's name cannot be empty")
-    if name.isdigit():
+    if looks_like_id(name):
         raise LibraryError(f"name {name!r}: a name cannot be only digits (those address people by id)")
     return name
 
@@ -174,6 +182,18 @@ def _set_user_assignment(conn: Connection, face_id: int, person_id: int) -> None
     )
 
 
+def pin_face(conn: Connection, face_id: int, person_id: int) -> None:
+    """The user picked this face of the person (as a reference or cover): that says the face is
+    them, so it becomes the user's assignment and no regrouping moves it away from its references."""
+    source = conn.execute(
+        select(schema.assignments.c.source).where(
+            schema.assignments.c.face_id == face_id, schema.assignments.c.person_id == person_id
+        )
+    ).scalar_one_or_none()
+    if source != "user":
+        _set_user_assignment(conn, face_id, person_id)
+
+
 def merge_people(library: Library, target: PersonKey, sources: list[PersonKey]) -> int:
     """Fold ``sources`` into ``target``: their faces (now the user's assignments), references and
     rejections move; the target keeps its name (or takes the first source's if it had none)."""
@@ -186,18 +206,31 @@ def merge_people(library: Library, target: PersonKey, sources: list[PersonKey]) 
         if target_id in source_ids:
             raise LibraryError(f"merge: person {target_id} cannot be merged into itself")
         involved = [target_id, *source_ids]
-        # A merge says all these faces are one person: lock them so a re-cluster keeps them together.
         face_ids = (
             conn.execute(select(assignments.c.face_id).where(assignments.c.person_id.in_(involved))).scalars().all()
         )
-        for face_id in face_ids:
+        # "Not the target" still holds: such a face of a source leaves the merged person (unassigned).
+        refused = set(
+            conn.execute(
+                select(schema.rejections.c.face_id).where(
+                    schema.rejections.c.person_id == target_id, schema.rejections.c.face_id.in_(face_ids)
+                )
+            ).scalars()
+        )
+        for face_id in refused:
+            conn.execute(delete(assignments).where(assignments.c.face_id == face_id))
+            for person_id in source_ids:
+                _drop_face_from_person(conn, face_id, person_id)
+        # A merge says all these faces are one person: lock them so a re-cluster keeps them together.
+        merged = [face_id for face_id in face_ids if face_id not in refused]
+        for face_id in merged:
             _set_user_assignment(conn, face_id, target_id)
         conn.execute(
             update(schema.person_refs).where(schema.person_refs.c.person_id.in_(source_ids)).values(person_id=target_id)
         )
         # "Not S" becomes "not the merged person", except for faces the merge itself puts there.
         rejected = conn.execute(select(schema.rejections).where(schema.rejections.c.person_id.in_(source_ids))).all()
-        for row in (r for r in rejected if r.face_id not in set(face_ids)):
+        for row in (r for r in rejected if r.face_id not in set(merged)):
             conn.execute(
                 sqlite_insert(schema.rejections)
                 .values(face_id=row.face_id, person_id=target_id, created_at=row.created_at)
@@ -235,16 +268,26 @@ def merge_people(library: Library, target: PersonKey, sources: list[PersonKey]) 
 def move_face(library: Library, face_id: int, to: PersonKey | None, *, new_name: str | None = None) -> int:
     """Put a face on another person (``to``) or on a new one (``to=None``, optionally named); the
     assignment is the user's. Returns the person id."""
+    return move_faces(library, [face_id], to, new_name=new_name)
+
+
+def move_faces(library: Library, face_ids: list[int], to: PersonKey | None, *, new_name: str | None = None) -> int:
+    """``move_face`` for several faces at once, all or none: every face and the person are checked
+    before anything changes, in one transaction. Returns the person id."""
+    if not face_ids:
+        raise LibraryError("move: name at least one face")
     with library.transaction() as conn:
-        _check_face(conn, face_id)
+        for face_id in face_ids:
+            _check_face(conn, face_id)
         if to is None:
             person_id = grouping.new_person(conn, _check_name(new_name) if new_name is not None else None)
         else:
             person_id = resolve_person(conn, to)
-        previous = _current_person(conn, face_id)
-        _set_user_assignment(conn, face_id, person_id)
-        if previous is not None and previous != person_id:
-            _drop_face_from_person(conn, face_id, previous)
+        for face_id in face_ids:
+            previous = _current_person(conn, face_id)
+            _set_user_assignment(conn, face_id, person_id)
+            if previous is not None and previous != person_id:
+                _drop_face_from_person(conn, face_id, previous)
         grouping.remove_empty_people(conn)
     return person_id
 
@@ -261,21 +304,34 @@ def _drop_face_from_person(conn: Connection, face_id: int, person_id: int) -> No
 def reject_face(library: Library, face_id: int, person: PersonKey | None = None) -> int:
     """ "Not this person": the face leaves the person (default: its current one) and automation will
     never put it back there. Returns the person rejected."""
+    return reject_faces(library, [face_id], person)[0]
+
+
+def reject_faces(library: Library, face_ids: list[int], person: PersonKey | None = None) -> list[int]:
+    """``reject_face`` for several faces at once, all or none (checked first, one transaction).
+    Returns the person rejected for each face."""
+    if not face_ids:
+        raise LibraryError("reject: name at least one face")
     with library.transaction() as conn:
-        _check_face(conn, face_id)
-        current = _current_person(conn, face_id)
-        person_id = resolve_person(conn, person) if person is not None else current
-        if person_id is None:
-            raise LibraryError(f"face {face_id} belongs to nobody: say which person it is not (--person)")
-        conn.execute(
-            sqlite_insert(schema.rejections)
-            .values(face_id=face_id, person_id=person_id, created_at=time.time())
-            .on_conflict_do_nothing()
-        )
-        if current == person_id:
-            conn.execute(delete(schema.assignments).where(schema.assignments.c.face_id == face_id))
-            _drop_face_from_person(conn, face_id, person_id)
-    return person_id
+        named = resolve_person(conn, person) if person is not None else None
+        targets = []
+        for face_id in face_ids:
+            _check_face(conn, face_id)
+            current = _current_person(conn, face_id)
+            person_id = named if named is not None else current
+            if person_id is None:
+                raise LibraryError(f"face {face_id} belongs to nobody: say which person it is not (--person)")
+            targets.append((face_id, current, person_id))
+        for face_id, current, person_id in targets:
+            conn.execute(
+                sqlite_insert(schema.rejections)
+                .values(face_id=face_id, person_id=person_id, created_at=time.time())
+                .on_conflict_do_nothing()
+            )
+            if current == person_id:
+                conn.execute(delete(schema.assignments).where(schema.assignments.c.face_id == face_id))
+                _drop_face_from_person(conn, face_id, person_id)
+    return [person_id for _face_id, _current, person_id in targets]
 
 
 def set_hidden(library: Library, key: PersonKey, hidden: bool) -> int:
@@ -291,6 +347,7 @@ def set_cover(library: Library, key: PersonKey, face_id: int) -> int:
         _check_face(conn, face_id)
         if _current_person(conn, face_id) != person_id:
             raise LibraryError(f"face {face_id} is not one of person {person_id}'s faces: move it there first")
+        pin_face(conn, int(face_id), person_id)
         conn.execute(update(schema.people).where(schema.people.c.id == person_id).values(cover_face_id=face_id))
     return person_id
 

@@ -15,8 +15,9 @@ from sqlalchemy import Connection, delete, insert, select
 from faceme_core.errors import LibraryError
 from faceme_core.library.db import schema
 from faceme_core.library.db.codec import blob_to_vector
+from faceme_core.library.ids import in_range
 from faceme_core.library.library import Library
-from faceme_core.library.people import PersonKey, resolve_person
+from faceme_core.library.people import PersonKey, pin_face, resolve_person
 from faceme_core.library.types import Reference, Suggestion
 
 # Below this quality (faceme_core.faces.quality: 0.5 is a soft but usable print scan) a face is too
@@ -79,6 +80,8 @@ def add_face_reference(library: Library, person: PersonKey, face_id: int) -> int
     refs = schema.person_refs
     with library.transaction() as conn:
         person_id = resolve_person(conn, person)
+        if not in_range(int(face_id)):
+            raise LibraryError(f"no face with id {face_id} (see 'faceme people list')")
         owner = conn.execute(
             select(schema.faces.c.id, schema.assignments.c.person_id)
             .join(schema.assignments, schema.assignments.c.face_id == schema.faces.c.id, isouter=True)
@@ -95,6 +98,7 @@ def add_face_reference(library: Library, person: PersonKey, face_id: int) -> int
         ).scalar_one_or_none()
         if existing is not None:
             return existing
+        pin_face(conn, int(face_id), person_id)
         return conn.execute(
             insert(refs).values(person_id=person_id, face_id=face_id, added_at=time.time())
         ).inserted_primary_key[0]
@@ -123,7 +127,9 @@ def add_file_reference(library: Library, person: PersonKey, path: Path | str) ->
 
 def remove_reference(library: Library, reference_id: int) -> None:
     with library.transaction() as conn:
-        removed = conn.execute(delete(schema.person_refs).where(schema.person_refs.c.id == int(reference_id))).rowcount
+        removed = in_range(int(reference_id)) and (
+            conn.execute(delete(schema.person_refs).where(schema.person_refs.c.id == int(reference_id))).rowcount
+        )
     if not removed:
         raise LibraryError(f"no reference with id {reference_id} (see 'faceme refs list PERSON')")
 

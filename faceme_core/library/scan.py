@@ -4,8 +4,10 @@ Steps: 1. register the album folders; 2. one ``os.scandir`` walk plus one SELECT
 unchanged (same size and mtime: nothing else happens) and to-do; 3. each to-do photo is hashed,
 recognised as moved (same content at a new path: keeps its faces, people, references) or analysed,
 and committed on its own, so a killed scan loses at most the photo in progress and a re-run finishes
-the job; 4. photos no longer on disk are marked missing (never forgotten); 5. with ``reembed``, faces
-get embeddings from the analyzer's model and the library switches to it; 6. new faces join people.
+the job; an edited photo keeps the faces found again where they were (with every decision about
+them); 4. photos no longer on disk are marked missing (never forgotten); 5. faces of present photos
+lacking an embedding of the analyzer's model get one (all of them with ``reembed``, after which the
+library switches to that model); 6. new faces join people.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 from faceme_core.errors import FaceMeError, LibraryError
 from faceme_core.faces.types import Detection, Embedding, Face, PhotoFaces
 from faceme_core.image_types import Photo
-from faceme_core.library import grouping, thumbnails
+from faceme_core.library import clustering, grouping, thumbnails
 from faceme_core.library.db import schema
-from faceme_core.library.db.codec import blob_to_points, points_to_blob, vector_to_blob
+from faceme_core.library.db.codec import blob_to_points, blob_to_vector, points_to_blob, vector_to_blob
 from faceme_core.library.eta import EtaClock
+from faceme_core.library.face_match import match_faces
 from faceme_core.library.library import Library, set_meta
 from faceme_core.library.types import ScanProgress, ScanSummary
-from faceme_core.library.walk import FileEntry, WalkProblem, walk_photos
+from faceme_core.library.walk import OUTPUT_MARKER, FileEntry, WalkProblem, walk_photos
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +97,9 @@ def content_hash(path: str) -> str:
 
 
 def check_folders(folders: Iterable[Path | str]) -> list[str]:
-    """Absolute real paths of the album folders, refusing anything that is not a folder."""
+    """Absolute real paths of the album folders, refusing anything that is not a folder. A folder
+    inside another one given is dropped: the outer walk covers it, and walking it twice would
+    record its photos twice."""
     roots: list[str] = []
     for folder in folders:
         path = os.path.realpath(os.path.expanduser(str(folder)))
@@ -106,11 +111,33 @@ def check_folders(folders: Iterable[Path | str]) -> list[str]:
             roots.append(path)
     if not roots:
         raise LibraryError("no folder to scan: give at least one album folder")
-    return roots
+    return [root for root in roots if not any(other != root and is_under(root, other) for other in roots)]
 
 
 def is_under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def is_under_on_disk(path: str, root: str) -> bool:
+    """``is_under`` as the file system sees it: also true when the spellings differ but the folders
+    are the same (letter case on macOS and Windows volumes, another mount of the same folder)."""
+    if is_under(os.path.normcase(path), os.path.normcase(root)):
+        return True
+    try:
+        root_stat = os.stat(root)
+    except OSError:
+        return False
+    current = path
+    while True:
+        try:
+            if os.path.samestat(os.stat(current), root_stat):
+                return True
+        except OSError:  # not created yet: its parents may exist
+            pass
+        parent = os.path.dirname(current)
+        if parent == current:
+            return False
+        current = parent
 
 
 def register_albums(conn: Connection, roots: Sequence[str]) -> dict[str, int]:
@@ -132,6 +159,18 @@ def register_albums(conn: Connection, roots: Sequence[str]) -> dict[str, int]:
             result = {r: (album_id if a in inner else a) for r, a in result.items()}
         result[root] = album_id
     return result
+
+
+def check_not_output_folders(roots: Sequence[str], outputs: Sequence[str]) -> None:
+    """Refuse to scan a FaceMe output folder as an album: its photos are restored copies, and
+    registering it as an album would then block it as restore-album's --out-dir."""
+    for root in roots:
+        marked = os.path.exists(os.path.join(root, OUTPUT_MARKER))
+        if marked or any(is_under(root, out) for out in outputs):
+            raise LibraryError(
+                f"{root}: is a FaceMe restore-album output folder (restored copies, not album photos); "
+                "scan the album folder instead"
+            )
 
 
 def output_dirs(conn: Connection) -> list[str]:
@@ -167,19 +206,24 @@ def scan_folders(
             "and decisions are kept)"
         )
     with library.transaction() as conn:
+        outputs = output_dirs(conn)
+        check_not_output_folders(roots, outputs)  # before registering: an output folder is no album
         album_of_root = register_albums(conn, roots)
         if active is None:
             set_meta(conn, ACTIVE_MODEL_KEY, model_id)
-        skip_dirs = output_dirs(conn) + [str(library.thumbnails_dir)]
+        skip_dirs = outputs + [str(library.thumbnails_dir)]
 
     # 2. one walk and one SELECT: unchanged files cost nothing more
     notify(ScanProgress("walking", 0, 0, 0, None, None))
     entries: list[tuple[FileEntry, int]] = []
     problems: list[WalkProblem] = []
+    skipped: list[str] = []
     for root in roots:
         album_id = album_of_root[root]
-        for entry in walk_photos(root, imageio.SUPPORTED_SUFFIXES, skip_dirs=skip_dirs, problems=problems):
-            entries.append((entry, album_id))
+        walk = walk_photos(root, imageio.SUPPORTED_SUFFIXES, skip_dirs=skip_dirs, problems=problems, skipped=skipped)
+        entries += [(entry, album_id) for entry in walk]
+    thumbnails_dir = os.path.normcase(str(library.thumbnails_dir))
+    output_folders = tuple(Path(p) for p in dict.fromkeys(skipped) if os.path.normcase(p) != thumbnails_dir)
     # Unreadable folders and dangling links are reported, not recorded: there is no photo to keep.
     counts.failures += [(Path(problem.path), problem.error) for problem in problems]
     with library.reading() as conn:
@@ -198,6 +242,8 @@ def scan_folders(
     seen = set()
     todo: list[tuple[FileEntry, int]] = []
     for entry, album_id in entries:
+        if entry.path in seen:  # reached twice (e.g. through a link into another root): one photo
+            continue
         seen.add(entry.path)
         row = known.get(entry.path)
         if row is not None and row.size == entry.size and row.mtime_ns == entry.mtime_ns and row.status != "missing":
@@ -225,9 +271,9 @@ def scan_folders(
     if not counts.cancelled:
         # 4. whatever was not found is missing (kept with its people and references)
         _mark_missing(library, vanished, counts)
-        # 5. embeddings for a new model, then switch to it without losing any user decision
-        if reembed:
-            _reembed(library, analyzer, counts, notify, stop)
+        # 5. embeddings for a new model, then switch to it without losing any user decision. Run on
+        # every scan: photos that were missing during a --reembed get theirs once they are back.
+        _embed_faces_without_model(library, analyzer, counts, notify, stop)
         switch_model = reembed and active is not None and active != model_id
         if not counts.cancelled and (switch_model or library.get_meta(GROUPING_PENDING_KEY) == "1"):
             # 6. new faces join the nearest person, or form new people
@@ -255,6 +301,7 @@ def scan_folders(
         people_created=counts.people_created,
         cancelled=counts.cancelled,
         seconds=time.monotonic() - started,
+        output_folders_skipped=output_folders,
     )
 
 
@@ -281,7 +328,14 @@ def _scan_one(
         previous = (
             conn.execute(select(photos).where(photos.c.id == known_row.id)).one() if known_row is not None else None
         )
-        moved_from = None if previous is not None else _find_moved(conn, digest, vanished)
+    # A missing photo's path now holds other bytes: a new photo. The missing one keeps its faces,
+    # people and references (until the user forgets missing photos) under a retired path, and is
+    # still recognised by its hash if it turns up elsewhere.
+    retired = None
+    if previous is not None and previous.status == "missing" and previous.content_hash != digest:
+        retired, previous = previous, None
+    with library.reading() as conn:
+        moved_from = None if previous is not None else _find_moved(conn, digest)
 
     # Same bytes as what the library holds: only the file's size/mtime/place changed.
     if previous is not None and previous.content_hash == digest and previous.error is None:
@@ -291,6 +345,7 @@ def _scan_one(
         return
     if moved_from is not None:
         with library.transaction() as conn:
+            _retire_path(conn, retired)
             conn.execute(
                 update(photos).where(photos.c.id == moved_from.id).values(path=entry.path, status="ok", **stat_values)
             )
@@ -300,7 +355,7 @@ def _scan_one(
 
     analysed, error = _analyse(entry.path, analyzer, digest, library.thumbnails_dir)
     if analysed is None:
-        _record_failure(library, entry, album_id, known_row, digest, error)
+        _record_failure(library, entry, album_id, previous, digest, error, retired=retired)
         counts.fail(entry.path, error)
         return
     values = dict(
@@ -316,35 +371,48 @@ def _scan_one(
         **stat_values,
     )
     with library.transaction() as conn:
+        _retire_path(conn, retired)
         old_thumbnails: list[str] = []
-        if previous is not None:  # new content at a known path: its old faces are gone
-            old_thumbnails = thumbnails_of(conn, [previous.id])
-            conn.execute(delete(schema.faces).where(schema.faces.c.photo_id == previous.id))
+        if previous is not None:  # new content at a known path (an edit): keep the faces found again
             conn.execute(update(photos).where(photos.c.id == previous.id).values(**values))
-            photo_id = previous.id
+            old_thumbnails, added = update_faces(conn, previous.id, analysed.faces)
         else:
             photo_id = conn.execute(insert(photos).values(path=entry.path, **values)).inserted_primary_key[0]
-        insert_faces(conn, photo_id, analysed.faces)
-        if analysed.faces:
+            added = len(insert_faces(conn, photo_id, analysed.faces))
+        if added:
             set_meta(conn, GROUPING_PENDING_KEY, "1")
         unused = unused_thumbnails(conn, old_thumbnails)
     thumbnails.remove_thumbnails(library.thumbnails_dir, unused)  # after the commit: a kill leaves only strays
-    counts.faces_added += len(analysed.faces)
+    counts.faces_added += added
     if previous is not None:
         counts.changed += 1
     else:
         counts.added += 1
 
 
-def _find_moved(conn: Connection, digest: str, vanished: dict[str, int]):
-    """A photo with these bytes whose recorded path no longer exists: the same photo, moved."""
+def retired_path(path: str, photo_id: int) -> str:
+    """The recorded path of a missing photo whose path a different file took (paths are unique)."""
+    return f"{path} (missing photo {photo_id}: another file now has its name)"
+
+
+def _retire_path(conn: Connection, row) -> None:
+    if row is not None:
+        conn.execute(
+            update(schema.photos).where(schema.photos.c.id == row.id).values(path=retired_path(row.path, row.id))
+        )
+
+
+def _find_moved(conn: Connection, digest: str):
+    """A photo with these bytes whose recorded path no longer exists: the same photo, moved. Any
+    such row counts, even one in a folder this scan does not cover (moved between albums and only
+    the destination scanned)."""
     candidates = conn.execute(
         select(schema.photos.c.id, schema.photos.c.path, schema.photos.c.status)
         .where(and_(schema.photos.c.content_hash == digest, schema.photos.c.error.is_(None)))
         .order_by(schema.photos.c.id)
     ).all()
     for row in candidates:
-        if (row.status == "missing" or row.path in vanished) and not os.path.exists(row.path):
+        if not os.path.exists(row.path):
             return row
     return None
 
@@ -390,34 +458,92 @@ def unused_thumbnails(conn: Connection, names: Sequence[str]) -> list[str]:
     return [name for name in names if name not in used]
 
 
+def _face_values(face: Face, thumbnail: str | None) -> dict:
+    x0, y0, x1, y1 = (float(v) for v in face.box)
+    return dict(
+        x0=x0,
+        y0=y0,
+        x1=x1,
+        y1=y1,
+        points=points_to_blob(face.points),
+        score=float(face.score),
+        quality=float(face.quality),
+        thumbnail=thumbnail,
+    )
+
+
+def _insert_embedding(conn: Connection, face_id: int, embedding: Embedding) -> None:
+    conn.execute(
+        insert(schema.embeddings).values(
+            face_id=face_id, model_id=embedding.model_id, vector=vector_to_blob(embedding.vector)
+        )
+    )
+
+
 def insert_faces(conn: Connection, photo_id: int, faces: Sequence[tuple[Face, str | None]]) -> list[int]:
     ids = []
     for face, thumbnail in faces:
-        x0, y0, x1, y1 = (float(v) for v in face.box)
         face_id = conn.execute(
-            insert(schema.faces).values(
-                photo_id=photo_id,
-                x0=x0,
-                y0=y0,
-                x1=x1,
-                y1=y1,
-                points=points_to_blob(face.points),
-                score=float(face.score),
-                quality=float(face.quality),
-                thumbnail=thumbnail,
-            )
+            insert(schema.faces).values(photo_id=photo_id, **_face_values(face, thumbnail))
         ).inserted_primary_key[0]
-        conn.execute(
-            insert(schema.embeddings).values(
-                face_id=face_id, model_id=face.embedding.model_id, vector=vector_to_blob(face.embedding.vector)
-            )
-        )
+        _insert_embedding(conn, face_id, face.embedding)
         ids.append(face_id)
     return ids
 
 
+def _same_face_similarity(model_id: str) -> float | None:
+    """How similar an edited face's embedding must stay to count as the same face: the model's
+    grouping threshold (None for a model without documented thresholds: boxes decide alone)."""
+    try:
+        return clustering.params_for_model(model_id).join_similarity
+    except ValueError:
+        return None
+
+
+def update_faces(
+    conn: Connection, photo_id: int, new_faces: Sequence[tuple[Face, str | None]]
+) -> tuple[list[str], int]:
+    """An edited photo's faces. A face found again where an old one was keeps the old row (and so
+    the user's assignment, rejections, references and cover), with its new box, landmarks, thumbnail
+    and embedding; old faces not found again are deleted; the others are added.
+    Returns (the old thumbnail names, to remove if now unused; the number of faces added)."""
+    faces, embeddings = schema.faces, schema.embeddings
+    old = conn.execute(
+        select(faces.c.id, faces.c.x0, faces.c.y0, faces.c.x1, faces.c.y1, faces.c.thumbnail)
+        .where(faces.c.photo_id == photo_id)
+        .order_by(faces.c.id)
+    ).all()
+    model_id = new_faces[0][0].embedding.model_id if new_faces else ""
+    stored = dict(
+        conn.execute(
+            select(embeddings.c.face_id, embeddings.c.vector).where(
+                embeddings.c.model_id == model_id, embeddings.c.face_id.in_([row.id for row in old])
+            )
+        ).all()
+    )
+    pairs = match_faces(
+        [(row.x0, row.y0, row.x1, row.y1) for row in old],
+        [face.box for face, _ in new_faces],
+        old_vectors=[blob_to_vector(stored[row.id]) if row.id in stored else None for row in old],
+        new_vectors=[face.embedding.vector for face, _ in new_faces],
+        min_similarity=_same_face_similarity(model_id),
+    )
+    kept = {new_index: old[old_index].id for old_index, new_index in pairs}
+    gone = [row.id for row in old if row.id not in kept.values()]
+    for start in range(0, len(gone), 500):
+        conn.execute(delete(faces).where(faces.c.id.in_(gone[start : start + 500])))
+    for new_index, face_id in kept.items():
+        face, thumbnail = new_faces[new_index]
+        conn.execute(update(faces).where(faces.c.id == face_id).values(**_face_values(face, thumbnail)))
+        # Every stored embedding described the old pixels: replace them with the new one.
+        conn.execute(delete(embeddings).where(embeddings.c.face_id == face_id))
+        _insert_embedding(conn, face_id, face.embedding)
+    added = insert_faces(conn, photo_id, [face for index, face in enumerate(new_faces) if index not in kept])
+    return [row.thumbnail for row in old if row.thumbnail], len(added)
+
+
 def _record_failure(
-    library: Library, entry: FileEntry, album_id: int, known_row, digest: str | None, error: str
+    library: Library, entry: FileEntry, album_id: int, known_row, digest: str | None, error: str, *, retired=None
 ) -> None:
     values = dict(
         size=entry.size,
@@ -429,6 +555,7 @@ def _record_failure(
         scanned_at=time.time(),
     )
     with library.transaction() as conn:
+        _retire_path(conn, retired)  # a missing photo whose path this file took (see _scan_one)
         if known_row is not None:
             # Its faces stay: a photo that became unreadable may come back, and references point at them.
             conn.execute(update(schema.photos).where(schema.photos.c.id == known_row.id).values(**values))
@@ -448,8 +575,10 @@ def _mark_missing(library: Library, vanished: dict[str, int], counts: _Counts) -
     counts.missing += len(ids)
 
 
-def _reembed(library: Library, analyzer: Analyzer, counts: _Counts, notify, stop) -> None:
-    """Give every face of a present photo an embedding from the analyzer's model (one commit per photo)."""
+def _embed_faces_without_model(library: Library, analyzer: Analyzer, counts: _Counts, notify, stop) -> None:
+    """Give every face of a present photo an embedding from the analyzer's model (one commit per
+    photo). After a --reembed this is a single query finding nothing, except for photos that were
+    missing during it and are back (or moved) now."""
     from faceme_core import imageio
 
     model_id = analyzer.embedding_model_id

@@ -38,6 +38,7 @@ class ScanSummary:
     people_created: int
     cancelled: bool
     seconds: float
+    output_folders_skipped: tuple[Path, ...] = ()  # FaceMe restore-album output folders inside the albums
 
 
 @dataclass(frozen=True)

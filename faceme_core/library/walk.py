@@ -26,7 +26,6 @@ SYSTEM_DIR_NAMES = frozenset(
         "#recycle",
         "#snapshot",
         "__MACOSX",
-        "Thumbs",
         "RECYCLER",
     )
 )
@@ -63,18 +62,23 @@ def walk_photos(
     *,
     skip_dirs: Iterable[str] = (),
     problems: list[WalkProblem] | None = None,
+    skipped: list[str] | None = None,
 ) -> Iterator[FileEntry]:
     """Every supported photo under ``root`` (depth first, names sorted), with its size and mtime.
 
-    Unreadable folders are reported in ``problems`` and skipped; the walk goes on.
+    Unreadable folders are reported in ``problems`` and skipped; the walk goes on. Folders skipped
+    as FaceMe's own (``skip_dirs``, or holding ``OUTPUT_MARKER``) are listed in ``skipped``, so the
+    user learns why photos there were not added.
     """
     wanted = frozenset(s.lower() for s in suffixes)
-    skipped = frozenset(os.path.normcase(os.path.abspath(d)) for d in skip_dirs)
+    skip = frozenset(os.path.normcase(os.path.abspath(d)) for d in skip_dirs)
     seen_dirs: set[tuple[int, int]] = set()
     stack = [os.path.abspath(root)]
     while stack:
         folder = stack.pop()
-        if os.path.normcase(folder) in skipped:
+        if os.path.normcase(folder) in skip:
+            if skipped is not None:
+                skipped.append(folder)
             continue
         try:
             info = os.stat(folder)
@@ -89,6 +93,8 @@ def walk_photos(
                 problems.append(WalkProblem(folder, error.strerror or str(error)))
             continue
         if any(entry.name == OUTPUT_MARKER for entry in entries):
+            if skipped is not None:
+                skipped.append(folder)
             continue
         subfolders = []
         for entry in entries:

@@ -17,7 +17,10 @@ def cli(monkeypatch, analyzer, tmp_path, capsys):
     library = str(tmp_path / "cli.sqlite")
 
     def run(*args: str) -> tuple[int, str, str]:
-        code = main([*args, "--library", library])
+        try:
+            code = main([*args, "--library", library])
+        except SystemExit as exit:  # argparse's usage errors
+            code = exit.code
         out, err = capsys.readouterr()
         return code, out, err
 
@@ -106,3 +109,56 @@ def test_scan_lists_errors_and_missing_and_forgets_missing_on_request(cli, small
     assert json.loads(cli("scan", "--missing", "--json")[1]) == []
     code, _, err = cli("scan")
     assert code == 2 and "give the album FOLDER" in err
+
+
+def test_moving_or_rejecting_several_faces_is_all_or_nothing(cli, small_album):
+    cli("scan", str(small_album))
+    people = json.loads(cli("people", "--json")[1])
+    face = people[0]["faces"][0]["id"]
+    code, _, err = cli("people", "move", str(face), "99999", "--new", "--name", "Zed")
+    assert code == 2 and "no face with id 99999" in err
+    after = json.loads(cli("people", "--json")[1])
+    assert after == people and "Zed" not in {p["name"] for p in after}  # no person made, no face moved
+    code, _, err = cli("people", "reject", str(face), "99999")
+    assert code == 2 and "no face with id 99999" in err
+    assert json.loads(cli("people", "--json")[1]) == people
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("people", "move", "99999999999999999999", "--to", "2"),
+        ("people", "cover", "1", "99999999999999999999"),
+        ("refs", "remove", "99999999999999999999"),
+        ("restore-album", "--show", "99999999999999999999"),
+        ("restore-album", "--resume", "²"),
+    ],
+)
+def test_impossible_ids_are_usage_errors(cli, args):
+    code, _, err = cli(*args)
+    assert code == 2 and "invalid id" in err and "Traceback" not in err
+
+
+def test_person_given_by_odd_digits_or_a_huge_id_is_a_clear_error(cli, small_album):
+    cli("scan", str(small_album))
+    code, _, err = cli("people", "hide", "²")
+    assert code == 2 and "no person named '²'" in err
+    code, _, err = cli("people", "hide", "99999999999999999999")
+    assert code == 2 and "no person with id 99999999999999999999" in err
+
+
+def test_restore_album_checks_the_selection_and_out_dir_before_loading_the_engine(
+    cli, small_album, tmp_path, monkeypatch
+):
+    import faceme_core.cli.cmd_restore_album as command
+
+    def no_engine(*_args):
+        raise AssertionError("the engine must not be loaded for a job that cannot be created")
+
+    monkeypatch.setattr(command, "_open_restorer", no_engine)
+    cli("scan", str(small_album))
+    code, _, err = cli("restore-album", "--person", "Nobody", "--out-dir", str(tmp_path / "out"))
+    assert code == 2 and "no person named 'Nobody'" in err
+    code, _, err = cli("restore-album", "--out-dir", str(small_album / "restored"))
+    assert code == 2 and "inside the album folder" in err
+    assert json.loads(cli("restore-album", "--list", "--json")[1]) == []

@@ -97,3 +97,41 @@ def test_not_a_library_and_missing_library_are_clear_errors(tmp_path):
         Library.open(tmp_path / "nothing.sqlite", create=False)
     with pytest.raises(LibraryError, match="is a folder"):
         Library.open(tmp_path)
+
+
+def test_version_2_library_is_upgraded_with_job_leases_and_marked_as_faceme(tmp_path):
+    path = tmp_path / "v2.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        migrations.apply_step(conn, 1)
+        migrations.apply_step(conn, 2)
+        conn.exec_driver_sql(
+            "INSERT INTO jobs (id, out_dir, state, selection, created_at, updated_at) "
+            "VALUES (4, '/out', 'paused', '{}', 1.0, 1.0)"
+        )
+    engine.dispose()
+    with Library.open(path) as library:
+        with library.reading() as conn:
+            [job] = conn.execute(select(schema.jobs)).all()
+    assert (job.id, job.state, job.runner, job.heartbeat_at) == (4, "paused", None, None)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST_VERSION == 3
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == migrations.APPLICATION_ID
+
+
+def test_another_programs_sqlite_database_is_refused_untouched(tmp_path):
+    other = tmp_path / "contacts.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE contacts (name TEXT)")
+    before = other.read_bytes()
+    with pytest.raises(LibraryError, match="not a FaceMe library"):
+        Library.open(other)
+    assert other.read_bytes() == before
+
+    foreign = tmp_path / "foreign.sqlite"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("PRAGMA application_id = 1234")
+    with pytest.raises(LibraryError, match="not a FaceMe library"):
+        Library.open(foreign)
+    Library.open(tmp_path / "empty.sqlite").close()  # a new or empty file becomes a library
+    Library.open(tmp_path / "empty.sqlite").close()  # and opens again

@@ -162,3 +162,82 @@ def test_missing_photo_fails_its_item_only(scanned, small_album, tmp_path):
         conn.execute(update(schema.jobs).values(state="running"))
     with pytest.raises(LibraryError, match="no restore job with id 99"):
         jobs.job_info(scanned, 99)
+
+
+def test_a_second_runner_is_refused_while_the_first_one_runs(scanned, tmp_path):
+    import threading
+    from collections import Counter
+
+    job_id = jobs.create_job(scanned, tmp_path / "out")
+    started, release = threading.Event(), threading.Event()
+    calls = Counter()
+
+    def slow(task):
+        calls[task.photo_path.name] += 1
+        started.set()
+        release.wait(30)
+        return fake_restore(task)
+
+    first = threading.Thread(target=jobs.run_job, args=(scanned, job_id, slow))
+    first.start()
+    try:
+        assert started.wait(30)
+        with pytest.raises(LibraryError, match=f"job {job_id} is already being run by another FaceMe"):
+            jobs.run_job(scanned, job_id, slow)  # e.g. a second 'restore-album --resume' in another terminal
+        assert [item.state for item in jobs.job_items(scanned, job_id)][0] == "running"  # not reset
+    finally:
+        release.set()
+        first.join(60)
+    info = jobs.job_info(scanned, job_id)
+    assert (info.state, info.done) == ("done", 5)
+    assert set(calls.values()) == {1}  # no photo restored twice
+    assert jobs.run_job(scanned, job_id, fake_restore).state == "done"  # the lease was given back
+
+
+def _set_runner(library, job_id, runner, heartbeat_at):
+    with library.transaction() as conn:
+        conn.execute(
+            update(schema.jobs).where(schema.jobs.c.id == job_id).values(runner=runner, heartbeat_at=heartbeat_at)
+        )
+
+
+def test_a_dead_runners_lease_is_taken_over(scanned, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    job_id = jobs.create_job(scanned, tmp_path / "out")
+    _set_runner(scanned, job_id, "other-computer:123:abc", time.time())  # alive, as far as we can tell
+    with pytest.raises(LibraryError, match="already being run"):
+        jobs.run_job(scanned, job_id, fake_restore)
+
+    _set_runner(scanned, job_id, "other-computer:123:abc", time.time() - jobs.LEASE_SECONDS - 1)  # silent too long
+    assert jobs.run_job(scanned, job_id, fake_restore).state == "done"
+
+    job_id = jobs.create_job(scanned, tmp_path / "out2")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    import socket
+
+    # A crashed runner on this computer frees the job at once, without waiting for the lease to expire.
+    _set_runner(scanned, job_id, f"{socket.gethostname()}:{int(gone.stdout)}:abc", time.time())
+    assert jobs.run_job(scanned, job_id, fake_restore).state == "done"
+
+
+def test_output_folders_are_refused_as_albums_and_reported_when_skipped(scanned, small_album, tmp_path, analyzer):
+    from sqlalchemy import select
+
+    out = tmp_path / "Restored"
+    jobs.run_job(scanned, jobs.create_job(scanned, out), fake_restore)
+    moved = tmp_path / "elsewhere" / "Restored copy"  # the marker travels with the folder
+    shutil.copytree(out, moved)
+    with scanned.reading() as conn:
+        albums = conn.execute(select(schema.albums.c.path)).scalars().all()
+    for folder in (out, out / "Small", moved):
+        with pytest.raises(LibraryError, match="is a FaceMe restore-album output folder"):
+            scan_folders(scanned, [folder], analyzer)
+    with scanned.reading() as conn:
+        assert conn.execute(select(schema.albums.c.path)).scalars().all() == albums  # none registered
+    assert jobs.create_job(scanned, moved)  # so it can still be an out-dir
+
+    summary = scan_folders(scanned, [tmp_path], analyzer)  # a parent holding the album and the outputs
+    assert set(summary.output_folders_skipped) == {out, moved} and summary.added == 0

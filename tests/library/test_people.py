@@ -157,3 +157,57 @@ def test_merge_carries_rejections_over_without_contradicting_itself(scanned):
     ops.recluster(scanned)  # no contradiction between locks and rejections
     assert _owner(scanned, inside) == band_a.id
     assert _owner(scanned, outsider) != band_a.id  # "not B" now means "not the merged person"
+
+
+def test_merge_keeps_a_not_this_person_decision_about_the_target(scanned):
+    band = _band(scanned)
+    face = band.faces[0].id
+    ops.reject_face(scanned, face)  # "not the band person"
+    elsewhere = ops.move_face(scanned, face, None, new_name="Someone")
+    ref = references.add_face_reference(scanned, "Someone", face)
+    ops.set_cover(scanned, "Someone", face)
+
+    ops.merge_people(scanned, band.id, [elsewhere])  # e.g. merging a group that holds that face
+    assert _owner(scanned, face) is None  # the rejection wins: the face is not put on the band person
+    with scanned.reading() as conn:
+        kept = conn.execute(
+            select(schema.rejections).where(
+                schema.rejections.c.face_id == face, schema.rejections.c.person_id == band.id
+            )
+        ).all()
+    assert kept
+    assert ref not in {r.id for r in references.list_references(scanned, band.id)}
+    assert ops.get_person(scanned, band.id).cover_face_id != face
+    ops.recluster(scanned)
+    assert _owner(scanned, face) != band.id
+
+
+def test_two_faces_of_one_photo_are_never_grouped_into_one_person_automatically(library, tmp_path):
+    import numpy as np
+
+    from faceme_core.library import grouping
+    from tests.library.synthetic import DIM, MODEL, add_face, add_faces, near, unit
+
+    rng = np.random.default_rng(3)
+    look = unit(rng.normal(size=DIM))  # e.g. two sisters dlib cannot tell apart
+    faces = add_faces(library, tmp_path, [near(look, rng) for _ in range(4)], photo_of=[0, 0, 1, 2])
+    with library.transaction() as conn:
+        grouping.assign_new_faces(conn, MODEL)
+    assert _owner(library, faces[0]) != _owner(library, faces[1])
+    ops.recluster(library)
+    assert _owner(library, faces[0]) != _owner(library, faces[1])
+
+    # Incremental: a new face of photo 1 does not join the person already in photo 1.
+    with library.reading() as conn:
+        photo_1 = conn.execute(select(schema.faces.c.photo_id).where(schema.faces.c.id == faces[2])).scalar_one()
+    assert _owner(library, faces[2]) is not None
+    late = add_face(library, photo_1, near(look, rng), index=9)
+    with library.transaction() as conn:
+        grouping.assign_new_faces(conn, MODEL)
+    assert _owner(library, late) is None or _owner(library, late) != _owner(library, faces[2])
+
+    # The user knows better (a double exposure, a photo of a photo): their decision wins.
+    person = _owner(library, faces[0]) or ops.move_face(library, faces[0], None)
+    ops.move_faces(library, [faces[0], faces[1]], person)
+    ops.recluster(library)
+    assert _owner(library, faces[0]) == _owner(library, faces[1]) == person

@@ -83,3 +83,54 @@ def test_bad_references_are_refused_with_the_reason(scanned, tmp_path):
         refs.add_file_reference(scanned, first.id, junk)
     with pytest.raises(LibraryError, match="--count 0"):
         refs.suggest_references(scanned, first.id, count=0)
+
+
+def _misgrouped_library(library, tmp_path):
+    """Ann holds faces 0, 1 and (by an automatic mistake) 2, which looks like Bob's faces 3 and 4."""
+    from faceme_core.library import grouping
+    from tests.library.synthetic import DIM, add_faces, near
+
+    rng = np.random.default_rng(0)
+    ann, bob = (_unit(*rng.normal(size=DIM)) for _ in range(2))
+    looks = [ann, ann, bob, bob, bob]
+    faces = add_faces(library, tmp_path, [near(look, rng) for look in looks])
+    with library.transaction() as conn:
+        ann_id, bob_id = grouping.new_person(conn, "Ann"), grouping.new_person(conn, "Bob")
+        grouping._assign(conn, [(faces[0], ann_id), (faces[1], ann_id), (faces[2], ann_id)], "auto")
+        grouping._assign(conn, [(faces[3], bob_id), (faces[4], bob_id)], "auto")
+    return faces
+
+
+def _references_and_covers_belong_to_their_people(library) -> bool:
+    for person in ops.list_people(library):
+        own = {face.id for face in person.faces}
+        picked = {ref.face_id for ref in refs.list_references(library, person.id) if ref.face_id is not None}
+        if person.cover_face_id is not None:
+            picked.add(person.cover_face_id)
+        if not picked <= own:
+            return False
+    return True
+
+
+def test_a_face_picked_as_reference_or_cover_stays_with_its_person_through_a_recluster(library, tmp_path):
+    faces = _misgrouped_library(library, tmp_path)
+    refs.add_face_reference(library, "Ann", faces[2])  # the user says: this face is Ann
+    ops.set_cover(library, "Ann", faces[2])
+    assert {f.id: f.assigned_by for f in ops.get_person(library, "Ann").faces}[faces[2]] == "user"
+    ops.recluster(library)
+    assert faces[2] in {f.id for f in ops.get_person(library, "Ann").faces}
+    assert _references_and_covers_belong_to_their_people(library)
+
+
+def test_references_recorded_by_older_versions_are_kept_with_their_person_too(library, tmp_path):
+    from sqlalchemy import insert, update
+
+    from faceme_core.library.db import schema
+
+    faces = _misgrouped_library(library, tmp_path)
+    ann = ops.get_person(library, "Ann").id
+    with library.transaction() as conn:  # as FaceMe wrote them before: the face's assignment stays "auto"
+        conn.execute(insert(schema.person_refs).values(person_id=ann, face_id=faces[2], added_at=0.0))
+        conn.execute(update(schema.people).where(schema.people.c.id == ann).values(cover_face_id=faces[2]))
+    ops.recluster(library)
+    assert _references_and_covers_belong_to_their_people(library)

@@ -64,3 +64,21 @@ def test_unreadable_folder_is_reported_and_the_walk_goes_on(tmp_path):
         assert problems and problems[0].path.endswith("locked")
     finally:
         (tmp_path / "locked").chmod(0o755)
+
+
+def test_a_folder_named_thumbs_is_an_ordinary_album_folder(tmp_path):
+    # Windows' thumbnail cache is a hidden Thumbs.db *file*; a folder of that name is the user's.
+    _touch(tmp_path / "Thumbs" / "a.jpg")
+    assert _found(tmp_path) == ["Thumbs/a.jpg"]
+
+
+def test_out_dir_spelled_in_another_case_is_recognised_on_a_case_insensitive_volume(tmp_path):
+    from faceme_core.errors import LibraryError
+    from faceme_core.library.jobs import check_out_dir
+
+    album = tmp_path / "Album"
+    album.mkdir()
+    if not (tmp_path / "ALBUM").exists():
+        pytest.skip("this volume tells letter case apart (macOS and Windows volumes do not)")
+    with pytest.raises(LibraryError, match="inside the album folder"):
+        check_out_dir(tmp_path / "ALBUM" / "restored", [str(album)])

@@ -105,13 +105,49 @@ def _v2_restore_jobs(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+def _v3_job_runner_lease(conn: Connection) -> None:
+    # One runner per job: its id and last heartbeat, so a second runner neither resets the items the
+    # first is restoring nor restores them again (a lease: it expires when the runner dies).
+    conn.exec_driver_sql("ALTER TABLE jobs ADD COLUMN runner VARCHAR")
+    conn.exec_driver_sql("ALTER TABLE jobs ADD COLUMN heartbeat_at FLOAT")
+    # Mark the file as a FaceMe library, so another program's SQLite file is never taken for one.
+    conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+# Written in the SQLite header (PRAGMA application_id) from schema version 3 on: "FCME".
+APPLICATION_ID = 0x46434D45
+
 # MIGRATIONS[i] upgrades version i to version i + 1.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1_photos_faces_people, _v2_restore_jobs)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
+    _v1_photos_faces_people,
+    _v2_restore_jobs,
+    _v3_job_runner_lease,
+)
 LATEST_VERSION = len(MIGRATIONS)
 
 
 def schema_version(conn: Connection) -> int:
     return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+
+
+def application_id(conn: Connection) -> int:
+    return int(conn.exec_driver_sql("PRAGMA application_id").scalar_one())
+
+
+def has_tables(conn: Connection) -> bool:
+    return conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").first() is not None
+
+
+def check_is_library(conn: Connection, where: str) -> None:
+    """Refuse an SQLite file that is not a FaceMe library (or an empty one): another program's
+    database must never be taken over by adding FaceMe's tables to it. Libraries from before
+    version 3 have no application id but a schema version."""
+    app_id, version = application_id(conn), schema_version(conn)
+    if app_id not in (0, APPLICATION_ID) or (version == 0 and has_tables(conn)):
+        raise LibraryError(
+            f"{where}: not a FaceMe library (an SQLite database of another program); give a new file name "
+            "or an existing FaceMe library"
+        )
 
 
 def check_version(version: int, where: str) -> None:

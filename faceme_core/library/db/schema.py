@@ -123,6 +123,9 @@ jobs = Table(
     Column("selection", Text, nullable=False),  # JSON: what the user asked for
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # The process running the job ("host:pid:token") and when it last said so; see jobs.py.
+    Column("runner", String),
+    Column("heartbeat_at", Float),
 )
 
 # state: "pending" -> "running" -> "done" | "failed" ("cancelled" when the job is cancelled).
