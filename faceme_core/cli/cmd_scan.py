@@ -169,7 +169,8 @@ def run(args):
     if summary.reembedded:
         print(f"{summary.reembedded} faces re-embedded with {analyzer.embedding_model_id}")
     for path, error in summary.failures:
-        print(f"failed: {path}: {error}")
+        # Load errors already start with the file's name.
+        print(f"failed: {error}" if error.startswith(str(path)) else f"failed: {path}: {error}")
     for folder in summary.output_folders_skipped:
         print(f"skipped: {folder}: a FaceMe restore-album output folder (restored copies are never scanned)")
     if summary.missing:

@@ -56,6 +56,18 @@ def _is_hidden(entry: os.DirEntry) -> bool:
     return False
 
 
+NON_UTF8_NAME = "its name is not valid UTF-8 (e.g. from an old Windows archive): rename it to add it"
+
+
+def _utf8_name(name: str) -> bool:
+    """False for names os.scandir could only decode with surrogate escapes (invalid UTF-8 bytes)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def walk_photos(
     root: str,
     suffixes: Iterable[str],
@@ -99,6 +111,10 @@ def walk_photos(
         subfolders = []
         for entry in entries:
             if _is_hidden(entry):
+                continue
+            if not _utf8_name(entry.name):  # the library stores paths as UTF-8 text
+                if problems is not None:
+                    problems.append(WalkProblem(entry.path, NON_UTF8_NAME))
                 continue
             try:
                 if entry.is_dir():  # follows symlinks; loops are caught by seen_dirs

@@ -82,3 +82,21 @@ def test_out_dir_spelled_in_another_case_is_recognised_on_a_case_insensitive_vol
         pytest.skip("this volume tells letter case apart (macOS and Windows volumes do not)")
     with pytest.raises(LibraryError, match="inside the album folder"):
         check_out_dir(tmp_path / "ALBUM" / "restored", [str(album)])
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_not_fatal(tmp_path):
+    """Old archives hold Latin-1 names; the library stores UTF-8 paths, so such files are reported."""
+    import os
+
+    from faceme_core.library.walk import NON_UTF8_NAME, WalkProblem, walk_photos
+
+    root = tmp_path / "album"
+    root.mkdir()
+    (root / "good.jpg").write_bytes(b"x")
+    bad = os.path.join(os.fsencode(root), b"caf\xe9.jpg")
+    with open(bad, "wb") as handle:
+        handle.write(b"x")
+    problems: list[WalkProblem] = []
+    found = [os.path.basename(entry.path) for entry in walk_photos(str(root), {".jpg"}, problems=problems)]
+    assert found == ["good.jpg"]
+    assert [(os.path.basename(p.path), p.error) for p in problems] == [(os.fsdecode(b"caf\xe9.jpg"), NON_UTF8_NAME)]
