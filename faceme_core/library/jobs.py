@@ -18,14 +18,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
 import time
-import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -34,6 +30,7 @@ from faceme_core.library.db import schema
 from faceme_core.library.db.codec import blob_to_points
 from faceme_core.library.eta import EtaClock
 from faceme_core.library.ids import in_range
+from faceme_core.library.job_lease import JobLease
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, resolve_person
 from faceme_core.library.references import reference_rows
@@ -51,13 +48,6 @@ from faceme_core.library.types import (
 from faceme_core.library.walk import OUTPUT_MARKER
 
 RestorePhotoFn = Callable[[PhotoTask], PhotoOutcome]
-
-# A job is run by one runner at a time, which holds a lease on it (jobs.runner, jobs.heartbeat_at).
-# The heartbeat is renewed in the background, also while one photo takes minutes; a lease not renewed
-# for LEASE_SECONDS belongs to a runner that died (crash, kill, sleep) and may be taken over.
-LEASE_SECONDS = 120.0
-HEARTBEAT_SECONDS = 20.0
-
 
 # --- creating ---------------------------------------------------------------------------------------
 
@@ -359,7 +349,7 @@ def run_job(
     another runner (thread, process, computer) is running the job."""
     items = schema.job_items
     stop = should_stop or (lambda: False)
-    lease = _Lease(library, int(job_id))
+    lease = JobLease(library, int(job_id))
     with library.transaction() as conn:
         row = _job_row(conn, job_id)
         if row.state == "cancelled":
@@ -413,7 +403,7 @@ def run_job(
     return info
 
 
-def _claim(library: Library, job_id: int, item, lease: "_Lease") -> PhotoTask | None:
+def _claim(library: Library, job_id: int, item, lease: JobLease) -> PhotoTask | None:
     """Mark the item running, only if it is still pending and the job still ours (checked in the
     same transaction, so two runners can never both restore one photo)."""
     items = schema.job_items
@@ -429,81 +419,6 @@ def _claim(library: Library, job_id: int, item, lease: "_Lease") -> PhotoTask | 
             return None
         lease.renew(conn)
         return build_task(conn, job_id, item)
-
-
-class _Lease:
-    """This runner's claim on one job: taken in ``acquire``, renewed by a background thread while
-    ``kept_alive``, and given back when the runner stops (even on an exception)."""
-
-    def __init__(self, library: Library, job_id: int):
-        self.library = library
-        self.job_id = job_id
-        self.runner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-    def acquire(self, conn: Connection, row) -> None:
-        now = time.time()
-        if row.runner is not None and row.runner != self.runner and _runner_alive(row.runner, row.heartbeat_at, now):
-            host, pid = _runner_host_pid(row.runner)
-            wait = max(0, int(LEASE_SECONDS - (now - row.heartbeat_at)))
-            raise LibraryError(
-                f"job {self.job_id} is already being run by another FaceMe (process {pid} on {host}); let it "
-                f"finish or stop it there. If that FaceMe crashed, resume again in {wait} s"
-            )
-        conn.execute(
-            update(schema.jobs).where(schema.jobs.c.id == self.job_id).values(runner=self.runner, heartbeat_at=now)
-        )
-
-    def renew(self, conn: Connection) -> None:
-        conn.execute(
-            update(schema.jobs)
-            .where(schema.jobs.c.id == self.job_id, schema.jobs.c.runner == self.runner)
-            .values(heartbeat_at=time.time())
-        )
-
-    @contextmanager
-    def kept_alive(self) -> Iterator[None]:
-        stopped = threading.Event()
-
-        def beat() -> None:
-            while not stopped.wait(HEARTBEAT_SECONDS):
-                with self.library.transaction() as conn:
-                    self.renew(conn)
-
-        thread = threading.Thread(target=beat, name=f"faceme-job-{self.job_id}-heartbeat", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stopped.set()
-            thread.join()
-            with self.library.transaction() as conn:
-                conn.execute(
-                    update(schema.jobs)
-                    .where(schema.jobs.c.id == self.job_id, schema.jobs.c.runner == self.runner)
-                    .values(runner=None, heartbeat_at=None)
-                )
-
-
-def _runner_host_pid(runner: str) -> tuple[str, int | None]:
-    host, _, rest = runner.partition(":")
-    pid = rest.partition(":")[0]
-    return host, int(pid) if pid.isdecimal() else None
-
-
-def _runner_alive(runner: str, heartbeat_at: float | None, now: float) -> bool:
-    """Whether the lease's holder may still be running: heard from within LEASE_SECONDS, and on this
-    computer, its process still exists (a crashed runner here frees the job at once)."""
-    if heartbeat_at is None or now - heartbeat_at > LEASE_SECONDS:
-        return False
-    host, pid = _runner_host_pid(runner)
-    if host == socket.gethostname() and pid is not None and os.name != "nt":  # os.kill(pid, 0) kills on Windows
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:  # exists, owned by another user
-            return True
-    return True
 
 
 def _restore_one(task: PhotoTask, restore_photo_fn: RestorePhotoFn) -> dict:

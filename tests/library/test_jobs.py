@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from faceme_core.errors import LibraryError
 from faceme_core.imageio import load_photo
-from faceme_core.library import jobs
+from faceme_core.library import job_lease, jobs
 from faceme_core.library import people as ops
 from faceme_core.library import references
 from faceme_core.library.db import schema
@@ -211,7 +211,7 @@ def test_a_dead_runners_lease_is_taken_over(scanned, tmp_path):
     with pytest.raises(LibraryError, match="already being run"):
         jobs.run_job(scanned, job_id, fake_restore)
 
-    _set_runner(scanned, job_id, "other-computer:123:abc", time.time() - jobs.LEASE_SECONDS - 1)  # silent too long
+    _set_runner(scanned, job_id, "other-computer:123:abc", time.time() - job_lease.LEASE_SECONDS - 1)  # silent too long
     assert jobs.run_job(scanned, job_id, fake_restore).state == "done"
 
     job_id = jobs.create_job(scanned, tmp_path / "out2")

@@ -1,0 +1,101 @@
+"""One runner per restore job: a lease (jobs.runner, jobs.heartbeat_at) renewed by a heartbeat.
+
+A second runner (another thread, process or computer sharing the library) is refused while the lease
+is alive; a lease not renewed for LEASE_SECONDS belongs to a runner that died (crash, kill, sleep)
+and may be taken over. On the same computer a runner whose process is gone frees the job at once.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import Connection, update
+
+from faceme_core.errors import LibraryError
+from faceme_core.library.db import schema
+from faceme_core.library.library import Library
+
+# The heartbeat is renewed in the background, also while one photo takes minutes.
+LEASE_SECONDS = 120.0
+HEARTBEAT_SECONDS = 20.0
+
+
+class JobLease:
+    """This runner's claim on one job: taken in ``acquire``, renewed by a background thread while
+    ``kept_alive``, and given back when the runner stops (even on an exception)."""
+
+    def __init__(self, library: Library, job_id: int):
+        self.library = library
+        self.job_id = job_id
+        self.runner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def acquire(self, conn: Connection, row) -> None:
+        now = time.time()
+        if row.runner is not None and row.runner != self.runner and _runner_alive(row.runner, row.heartbeat_at, now):
+            host, pid = _runner_host_pid(row.runner)
+            wait = max(0, int(LEASE_SECONDS - (now - row.heartbeat_at)))
+            raise LibraryError(
+                f"job {self.job_id} is already being run by another FaceMe (process {pid} on {host}); let it "
+                f"finish or stop it there. If that FaceMe crashed, resume again in {wait} s"
+            )
+        conn.execute(
+            update(schema.jobs).where(schema.jobs.c.id == self.job_id).values(runner=self.runner, heartbeat_at=now)
+        )
+
+    def renew(self, conn: Connection) -> None:
+        conn.execute(
+            update(schema.jobs)
+            .where(schema.jobs.c.id == self.job_id, schema.jobs.c.runner == self.runner)
+            .values(heartbeat_at=time.time())
+        )
+
+    @contextmanager
+    def kept_alive(self) -> Iterator[None]:
+        stopped = threading.Event()
+
+        def beat() -> None:
+            while not stopped.wait(HEARTBEAT_SECONDS):
+                with self.library.transaction() as conn:
+                    self.renew(conn)
+
+        thread = threading.Thread(target=beat, name=f"faceme-job-{self.job_id}-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stopped.set()
+            thread.join()
+            with self.library.transaction() as conn:
+                conn.execute(
+                    update(schema.jobs)
+                    .where(schema.jobs.c.id == self.job_id, schema.jobs.c.runner == self.runner)
+                    .values(runner=None, heartbeat_at=None)
+                )
+
+
+def _runner_host_pid(runner: str) -> tuple[str, int | None]:
+    host, _, rest = runner.partition(":")
+    pid = rest.partition(":")[0]
+    return host, int(pid) if pid.isdecimal() else None
+
+
+def _runner_alive(runner: str, heartbeat_at: float | None, now: float) -> bool:
+    """Whether the lease's holder may still be running: heard from within LEASE_SECONDS, and on this
+    computer, its process still exists (a crashed runner here frees the job at once)."""
+    if heartbeat_at is None or now - heartbeat_at > LEASE_SECONDS:
+        return False
+    host, pid = _runner_host_pid(runner)
+    if host == socket.gethostname() and pid is not None and os.name != "nt":  # os.kill(pid, 0) kills on Windows
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # exists, owned by another user
+            return True
+    return True
