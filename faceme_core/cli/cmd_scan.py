@@ -131,7 +131,8 @@ def run(args):
 
     from faceme_core.errors import FaceMeError
     from faceme_core.faces.analyzer import create_analyzer
-    from faceme_core.library.scan import check_folders, scan_folders
+    from faceme_core.library.albums import check_folders
+    from faceme_core.library.scan import scan_folders
 
     if args.errors or args.missing or args.forget_missing:
         if args.folders:

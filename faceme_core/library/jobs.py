@@ -34,7 +34,7 @@ from faceme_core.library.job_lease import JobLease
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, resolve_person
 from faceme_core.library.references import reference_rows
-from faceme_core.library.scan import is_under_on_disk
+from faceme_core.library.albums import is_under_on_disk
 from faceme_core.library.types import (
     FaceOutcome,
     JobInfo,

@@ -26,13 +26,14 @@ from faceme_core.errors import FaceMeError, LibraryError
 from faceme_core.faces.types import Detection, Embedding, Face, PhotoFaces
 from faceme_core.image_types import Photo
 from faceme_core.library import clustering, grouping, thumbnails
+from faceme_core.library.albums import check_folders, check_not_output_folders, is_under, output_dirs, register_albums
 from faceme_core.library.db import schema
 from faceme_core.library.db.codec import blob_to_points, blob_to_vector, points_to_blob, vector_to_blob
 from faceme_core.library.eta import EtaClock
 from faceme_core.library.face_match import match_faces
 from faceme_core.library.library import Library, set_meta
 from faceme_core.library.types import ScanProgress, ScanSummary
-from faceme_core.library.walk import OUTPUT_MARKER, FileEntry, WalkProblem, walk_photos
+from faceme_core.library.walk import FileEntry, WalkProblem, walk_photos
 
 log = logging.getLogger(__name__)
 
@@ -94,88 +95,6 @@ def content_hash(path: str) -> str:
         while chunk := stream.read(_HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def check_folders(folders: Iterable[Path | str]) -> list[str]:
-    """Absolute real paths of the album folders, refusing anything that is not a folder. A folder
-    inside another one given is dropped: the outer walk covers it, and walking it twice would
-    record its photos twice."""
-    roots: list[str] = []
-    for folder in folders:
-        path = os.path.realpath(os.path.expanduser(str(folder)))
-        if not os.path.exists(path):
-            raise LibraryError(f"{folder}: no such folder")
-        if not os.path.isdir(path):
-            raise LibraryError(f"{folder}: not a folder (give the album folder, not a file)")
-        if path not in roots:
-            roots.append(path)
-    if not roots:
-        raise LibraryError("no folder to scan: give at least one album folder")
-    return [root for root in roots if not any(other != root and is_under(root, other) for other in roots)]
-
-
-def is_under(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def is_under_on_disk(path: str, root: str) -> bool:
-    """``is_under`` as the file system sees it: also true when the spellings differ but the folders
-    are the same (letter case on macOS and Windows volumes, another mount of the same folder)."""
-    if is_under(os.path.normcase(path), os.path.normcase(root)):
-        return True
-    try:
-        root_stat = os.stat(root)
-    except OSError:
-        return False
-    current = path
-    while True:
-        try:
-            if os.path.samestat(os.stat(current), root_stat):
-                return True
-        except OSError:  # not created yet: its parents may exist
-            pass
-        parent = os.path.dirname(current)
-        if parent == current:
-            return False
-        current = parent
-
-
-def register_albums(conn: Connection, roots: Sequence[str]) -> dict[str, int]:
-    """The album id covering each root: a folder inside a known album belongs to it; a new folder
-    that contains known albums absorbs them (their photos move to it)."""
-    now = time.time()
-    result: dict[str, int] = {}
-    for root in roots:
-        known = conn.execute(select(schema.albums.c.id, schema.albums.c.path)).all()
-        parent = next((row for row in known if is_under(root, row.path)), None)
-        if parent is not None:
-            result[root] = parent.id
-            continue
-        album_id = conn.execute(insert(schema.albums).values(path=root, added_at=now)).inserted_primary_key[0]
-        inner = [row.id for row in known if is_under(row.path, root)]
-        if inner:
-            conn.execute(update(schema.photos).where(schema.photos.c.album_id.in_(inner)).values(album_id=album_id))
-            conn.execute(delete(schema.albums).where(schema.albums.c.id.in_(inner)))
-            result = {r: (album_id if a in inner else a) for r, a in result.items()}
-        result[root] = album_id
-    return result
-
-
-def check_not_output_folders(roots: Sequence[str], outputs: Sequence[str]) -> None:
-    """Refuse to scan a FaceMe output folder as an album: its photos are restored copies, and
-    registering it as an album would then block it as restore-album's --out-dir."""
-    for root in roots:
-        marked = os.path.exists(os.path.join(root, OUTPUT_MARKER))
-        if marked or any(is_under(root, out) for out in outputs):
-            raise LibraryError(
-                f"{root}: is a FaceMe restore-album output folder (restored copies, not album photos); "
-                "scan the album folder instead"
-            )
-
-
-def output_dirs(conn: Connection) -> list[str]:
-    """Folders FaceMe wrote restore-album outputs to: never scanned as album photos."""
-    return [row.out_dir for row in conn.execute(select(schema.jobs.c.out_dir).distinct())]
 
 
 def scan_folders(

@@ -14,7 +14,8 @@ from faceme_core.faces.types import Embedding, Face, PhotoFaces
 from faceme_core.library import people as people_ops
 from faceme_core.library import references
 from faceme_core.library.db import schema
-from faceme_core.library.scan import ACTIVE_MODEL_KEY, register_albums, scan_folders
+from faceme_core.library.albums import register_albums
+from faceme_core.library.scan import ACTIVE_MODEL_KEY, scan_folders
 from tests.library.conftest import ReplayAnalyzer, file_hashes
 
 
