@@ -48,7 +48,7 @@ def test_symlink_loops_end_and_linked_folders_are_walked_once(tmp_path):
     _touch(tmp_path / "album" / "a.jpg")
     (tmp_path / "album" / "loop").symlink_to(tmp_path / "album", target_is_directory=True)
     (tmp_path / "album" / "dangling.jpg").symlink_to(tmp_path / "gone.jpg")
-    problems: list = []
+    problems: list[WalkProblem] = []
     assert _found(tmp_path / "album", problems=problems) == ["a.jpg"]
     assert [os.path.basename(p.path) for p in problems] == ["dangling.jpg"]
 
@@ -59,7 +59,7 @@ def test_unreadable_folder_is_reported_and_the_walk_goes_on(tmp_path):
     _touch(tmp_path / "locked" / "b.jpg")
     (tmp_path / "locked").chmod(0)
     try:
-        problems: list = []
+        problems: list[WalkProblem] = []
         assert _found(tmp_path, problems=problems) == ["a.jpg"]
         assert problems and problems[0].path.endswith("locked")
     finally:
@@ -96,7 +96,7 @@ def test_a_file_name_that_is_not_utf8_is_reported_not_fatal(tmp_path):
     bad = os.path.join(os.fsencode(root), b"caf\xe9.jpg")
     with open(bad, "wb") as handle:
         handle.write(b"x")
-    problems: list = []
+    problems: list[WalkProblem] = []
     found = [os.path.basename(entry.path) for entry in walk_photos(str(root), {".jpg"}, problems=problems)]
     assert found == ["good.jpg"]
     assert [(os.path.basename(p.path), p.error) for p in problems] == [(os.fsdecode(b"caf\xe9.jpg"), NON_UTF8_NAME)]
