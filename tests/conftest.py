@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from faceme_core.paths import models_dir
+
 # Qt tests never need a screen; set before any Qt import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# The user's own model folder, read before any test isolates FACEME_HOME: tests marked real_weights
+# use the released weights installed there (or in the Hugging Face cache).
+USER_MODELS_DIR = models_dir()
 
 DATA_DIR = Path(__file__).parent / "data"
 ALBUM_DIR = DATA_DIR / "album"

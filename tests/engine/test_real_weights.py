@@ -1,7 +1,9 @@
 """With the released weights installed: restore Hepburn02 using Hepburn01 as the reference.
 
-Skipped when the weights are absent (always, in CI). On a CPU the reference sampler takes many
-minutes; set FACEME_REAL_SAMPLER=dpmpp-25 for a quicker (non-reference) run.
+Skipped when the weights are absent (always, in CI). Run with `python -m pytest -m real_weights`; the
+weights are looked up where `faceme models status` finds them (FACEME_MODELS, the app's model folder,
+the Hugging Face cache). On a CPU the reference sampler takes many minutes; set
+FACEME_REAL_SAMPLER=dpmpp-25 for a quicker (non-reference) run.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ def _installed_paths():
     try:
         from faceme_core.models.store import resolve_model_paths
 
-        return resolve_model_paths(need_antelopev2=True)
+        from tests.conftest import USER_MODELS_DIR
+
+        return resolve_model_paths(USER_MODELS_DIR, need_antelopev2=True)
     except (ImportError, FaceMeError):
         return None
 
