@@ -125,8 +125,7 @@ def run(args):
             if args.person or args.photo or args.out_dir:
                 raise FaceMeError("--resume JOB takes no --person, --photo or --out-dir: the job keeps its own")
             job_id = args.resume
-            if jobs.job_info(library, job_id).state == "cancelled":  # say so before needing the engine
-                raise FaceMeError(f"job {job_id} was cancelled; create a new one to restore these photos")
+            jobs.check_resumable(library, job_id)  # cancelled or running elsewhere: say so before loading the engine
             restore = _open_restorer(jobs.job_options(library, job_id), args)
         else:
             if not args.out_dir:

@@ -7,6 +7,7 @@ and may be taken over. On the same computer a runner whose process is gone frees
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -21,9 +22,12 @@ from faceme_core.errors import LibraryError
 from faceme_core.library.db import schema
 from faceme_core.library.library import Library
 
+log = logging.getLogger(__name__)
+
 # The heartbeat is renewed in the background, also while one photo takes minutes.
 LEASE_SECONDS = 120.0
 HEARTBEAT_SECONDS = 20.0
+LOCAL_LEASE_SECONDS = 20 * 60.0  # a live runner on this computer keeps its job this long without heartbeats
 
 
 class JobLease:
@@ -36,14 +40,8 @@ class JobLease:
         self.runner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def acquire(self, conn: Connection, row) -> None:
+        check_free(row)
         now = time.time()
-        if row.runner is not None and row.runner != self.runner and _runner_alive(row.runner, row.heartbeat_at, now):
-            host, pid = _runner_host_pid(row.runner)
-            wait = max(0, int(LEASE_SECONDS - (now - row.heartbeat_at)))
-            raise LibraryError(
-                f"job {self.job_id} is already being run by another FaceMe (process {pid} on {host}); let it "
-                f"finish or stop it there. If that FaceMe crashed, resume again in {wait} s"
-            )
         conn.execute(
             update(schema.jobs).where(schema.jobs.c.id == self.job_id).values(runner=self.runner, heartbeat_at=now)
         )
@@ -61,8 +59,12 @@ class JobLease:
 
         def beat() -> None:
             while not stopped.wait(HEARTBEAT_SECONDS):
-                with self.library.transaction() as conn:
-                    self.renew(conn)
+                try:
+                    with self.library.transaction() as conn:
+                        self.renew(conn)
+                except Exception as error:  # e.g. another writer held the library past the busy timeout
+                    log.warning("job %s: heartbeat not renewed (%s); retrying in %s s", self.job_id, error,
+                                HEARTBEAT_SECONDS)
 
         thread = threading.Thread(target=beat, name=f"faceme-job-{self.job_id}-heartbeat", daemon=True)
         thread.start()
@@ -79,6 +81,23 @@ class JobLease:
                 )
 
 
+def check_free(row) -> None:
+    """Refuse (LibraryError) when a live runner other than nobody holds the job ``row``: read-only, so
+    callers can ask before loading the engine."""
+    now = time.time()
+    if row.runner is None or not _runner_alive(row.runner, row.heartbeat_at, now):
+        return
+    host, pid = _runner_host_pid(row.runner)
+    if row.state == "paused":
+        raise LibraryError(f"job {row.id} is pausing: its runner (process {pid} on {host}) finishes the photo in "
+                           "progress first; resume it once that has stopped")
+    wait = max(0, int(LEASE_SECONDS - (now - row.heartbeat_at)))
+    raise LibraryError(
+        f"job {row.id} is already being run by another FaceMe (process {pid} on {host}); let it finish or "
+        f"stop it there. If that FaceMe crashed, resume again in {wait} s"
+    )
+
+
 def _runner_host_pid(runner: str) -> tuple[str, int | None]:
     host, _, rest = runner.partition(":")
     pid = rest.partition(":")[0]
@@ -86,10 +105,15 @@ def _runner_host_pid(runner: str) -> tuple[str, int | None]:
 
 
 def _runner_alive(runner: str, heartbeat_at: float | None, now: float) -> bool:
-    """Whether the lease's holder may still be running: heard from within LEASE_SECONDS, and on this
-    computer, its process still exists (a crashed runner here frees the job at once)."""
-    if heartbeat_at is None or now - heartbeat_at > LEASE_SECONDS:
+    """Whether the lease's holder may still be running.
+
+    On this computer its process decides: gone frees the job at once (a crash), alive keeps it even
+    when heartbeats were missed (a long lock on the library) up to LOCAL_LEASE_SECONDS, after which
+    the pid is assumed reused. Elsewhere only the heartbeat tells: heard from within LEASE_SECONDS.
+    """
+    if heartbeat_at is None:
         return False
+    age = now - heartbeat_at
     host, pid = _runner_host_pid(runner)
     if host == socket.gethostname() and pid is not None and os.name != "nt":  # os.kill(pid, 0) kills on Windows
         try:
@@ -97,5 +121,6 @@ def _runner_alive(runner: str, heartbeat_at: float | None, now: float) -> bool:
         except ProcessLookupError:
             return False
         except PermissionError:  # exists, owned by another user
-            return True
-    return True
+            pass
+        return age <= LOCAL_LEASE_SECONDS
+    return age <= LEASE_SECONDS

@@ -30,7 +30,7 @@ from faceme_core.library.db import schema
 from faceme_core.library.db.codec import blob_to_points
 from faceme_core.library.eta import EtaClock
 from faceme_core.library.ids import in_range
-from faceme_core.library.job_lease import JobLease
+from faceme_core.library.job_lease import JobLease, check_free
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, resolve_person
 from faceme_core.library.references import reference_rows
@@ -229,6 +229,16 @@ def job_options(library: Library, job_id: int) -> dict[str, Any]:
         return dict(json.loads(_job_row(conn, job_id).selection).get("options", {}))
 
 
+def check_resumable(library: Library, job_id: int) -> None:
+    """What run_job would refuse (a cancelled job, one held by a live runner), asked read-only so the
+    CLI and the app can say it before loading the engine."""
+    with library.reading() as conn:
+        row = _job_row(conn, job_id)
+    if row.state == "cancelled":
+        raise LibraryError(f"job {job_id} was cancelled; create a new one to restore these photos")
+    check_free(row)
+
+
 def job_info(library: Library, job_id: int) -> JobInfo:
     with library.reading() as conn:
         return _info(conn, _job_row(conn, job_id))
@@ -354,7 +364,7 @@ def run_job(
         row = _job_row(conn, job_id)
         if row.state == "cancelled":
             raise LibraryError(f"job {job_id} was cancelled; create a new one to restore these photos")
-        lease.acquire(conn, row)
+        lease.acquire(conn, row)  # refuses while another live runner holds the job
         # No live runner holds the job, so an item still "running" was interrupted (crash, kill,
         # reboot): do it again.
         conn.execute(

@@ -241,3 +241,56 @@ def test_output_folders_are_refused_as_albums_and_reported_when_skipped(scanned,
 
     summary = scan_folders(scanned, [tmp_path], analyzer)  # a parent holding the album and the outputs
     assert set(summary.output_folders_skipped) == {out, moved} and summary.added == 0
+
+
+def test_a_live_runner_on_this_computer_keeps_its_job_despite_missed_heartbeats(scanned, tmp_path):
+    import os
+    import socket
+    import time
+
+    job_id = jobs.create_job(scanned, tmp_path / "out")
+    # This very process is alive; its heartbeats stopped for longer than the network lease (a library
+    # locked by a long recluster, say): the job must not be taken from it, or a photo is done twice.
+    _set_runner(scanned, job_id, f"{socket.gethostname()}:{os.getpid()}:other",
+                time.time() - job_lease.LEASE_SECONDS - 60)
+    with pytest.raises(LibraryError, match="already being run"):
+        jobs.check_resumable(scanned, job_id)
+    with pytest.raises(LibraryError, match="already being run"):
+        jobs.run_job(scanned, job_id, fake_restore)
+    # ... but not forever: past the local lease the pid is taken to be reused.
+    _set_runner(scanned, job_id, f"{socket.gethostname()}:{os.getpid()}:other",
+                time.time() - job_lease.LOCAL_LEASE_SECONDS - 1)
+    jobs.check_resumable(scanned, job_id)
+    assert jobs.run_job(scanned, job_id, fake_restore).state == "done"
+
+
+def test_the_heartbeat_survives_a_locked_library(scanned, tmp_path, monkeypatch):
+    """One failed renewal (another writer held the library too long) must not end the heartbeat."""
+    import threading
+
+    lease = job_lease.JobLease(scanned, jobs.create_job(scanned, tmp_path / "out"))
+    calls, renewed = [], threading.Event()
+
+    def flaky_renew(conn):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database is locked")
+        renewed.set()
+
+    monkeypatch.setattr(job_lease, "HEARTBEAT_SECONDS", 0.01)
+    monkeypatch.setattr(lease, "renew", flaky_renew)
+    with lease.kept_alive():
+        assert renewed.wait(5), "the heartbeat stopped after one failure"
+    assert len(calls) >= 2
+
+
+def test_a_pausing_job_says_so_when_resumed_too_early(scanned, tmp_path):
+    import os
+    import socket
+    import time
+
+    job_id = jobs.create_job(scanned, tmp_path / "out")
+    jobs.pause_job(scanned, job_id)
+    _set_runner(scanned, job_id, f"{socket.gethostname()}:{os.getpid()}:other", time.time())
+    with pytest.raises(LibraryError, match="is pausing"):
+        jobs.check_resumable(scanned, job_id)
