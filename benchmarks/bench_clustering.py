@@ -4,9 +4,10 @@ Prints, measured in this run:
 1. full grouping (``group_unassigned``, probed neighbour search) time and BCubed, against the exact
    brute-force neighbour search (timed on a 20,000-face subset and extrapolated quadratically, or on
    everything with --full-baseline) and its pair recall; BCubed of DBSCAN-style single linkage on
-   the same graph, for comparison;
+   the same graph, for comparison; then the same faces as group photos of 2-4 people (``photos=``:
+   faces of one photo never join one person), its time and BCubed beside the figures without;
 2. 1,000 new faces against the 2,000 people (~100,000 member faces) with ``assign_to_people``,
-   against a plain per-person loop.
+   against a plain per-person loop; then as group photos of 2-4 (``photos=``).
 
 Targets: full grouping < 30 s, incremental < 1 s. Run: python benchmarks/bench_clustering.py
 """
@@ -96,6 +97,19 @@ def main() -> None:
     single = bcubed(single_linkage_labels(n, probed, params.min_faces), truth)
     print(f"  neighbour search (probed) alone: {probed_seconds:.1f} s, {len(probed)} pairs")
     print(f"  baseline quality, DBSCAN-style single linkage on the same pairs: F {single.f:.3f}")
+    photos = group_photos(truth, rng)
+    photo_labels, photo_seconds = timed(group_unassigned, vectors, params, photos=photos)
+    photo_score = bcubed(photo_labels, truth)
+    labelled = photo_labels >= 0
+    distinct = len(np.unique(photos[labelled] * (photo_labels.max() + 1) + photo_labels[labelled]))
+    print(
+        f"  as {photos.max() + 1} group photos of 2-4 people (photos=, same-photo cannot-link): "
+        f"{photo_seconds:.1f} s ({photo_seconds / seconds:.2f}x the time without); "
+        f"BCubed P {photo_score.precision:.3f} R {photo_score.recall:.3f} F {photo_score.f:.3f} "
+        f"(without: F {score.f:.3f}); "
+        f"{photo_labels.max() + 1} people; two faces of one photo in one person: "
+        f"{np.count_nonzero(labelled) - distinct}"
+    )
 
     subset = rng.choice(n, size=SUBSET, replace=False)
     exact_sub, brute_seconds = timed(similar_pairs, vectors[subset], params.join_similarity, "brute")
@@ -128,6 +142,49 @@ def main() -> None:
     naive, naive_seconds = timed(naive_assign, new_vectors, people, params.join_similarity)
     agree = np.mean([a == b for a, b in zip(naive, chosen)])
     print(f"  baseline, per-person loop: {naive_seconds:.2f} s -> {naive_seconds / seconds:.1f}x; same answer for {agree:.3f}")
+    new_photos = group_photos(new_truth, rng)
+    chosen_p, seconds_p = timed(assign_to_people, new_vectors, people, params, photos=new_photos)
+    correct_p = np.mean([c == t for c, t in zip(chosen_p, new_truth)])
+    wrong_p = np.mean([c is not None and c != t for c, t in zip(chosen_p, new_truth)])
+    print(
+        f"  as {new_photos.max() + 1} group photos of 2-4 (photos=): {seconds_p:.2f} s; joined their person "
+        f"{correct_p:.3f}, a wrong person {wrong_p:.3f}"
+    )
+
+
+def group_photos(truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Photo ids (n,): photos of 2-4 faces, never two faces of one person in a photo (as in real
+    albums). Faces are dealt by their rank within their person (one face of each person per round),
+    shuffled, and cut into photos within a round."""
+    order = np.lexsort((rng.random(len(truth)), _rank_within_label(truth)))
+    ranks = _rank_within_label(truth)[order]
+    photos = np.empty(len(truth), dtype=np.int64)
+    photo = 0
+    for start, stop in _runs(ranks):
+        i = start
+        while i < stop:
+            size = min(int(rng.integers(2, 5)), stop - i)
+            if stop - (i + size) == 1:  # no one-face photo left at the end of a round
+                size = size + 1 if size < 4 else size - 1
+            photos[order[i : i + size]] = photo
+            photo, i = photo + 1, i + size
+    return photos
+
+
+def _rank_within_label(labels: np.ndarray) -> np.ndarray:
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_labels)) + 1]
+    run_start = np.repeat(starts, np.diff(np.r_[starts, len(labels)]))
+    ranks = np.empty(len(labels), dtype=np.int64)
+    ranks[order] = np.arange(len(labels)) - run_start
+    return ranks
+
+
+def _runs(values: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of equal values in a sorted array."""
+    cuts = np.r_[0, np.flatnonzero(np.diff(values)) + 1, len(values)]
+    return list(zip(cuts[:-1].tolist(), cuts[1:].tolist()))
 
 
 def naive_assign(vectors: np.ndarray, people: dict[int, np.ndarray], threshold: float) -> list[int | None]:

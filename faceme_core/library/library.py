@@ -55,7 +55,8 @@ class Library:
     def open(cls, path: Path | str | None = None, *, create: bool = True) -> "Library":
         """Open (and upgrade) the library at ``path`` (default: the user data folder's library).
 
-        Refuses a library from a newer FaceMe; ``create=False`` refuses a path that does not exist.
+        Refuses, without writing to it, a library from a newer FaceMe and any SQLite file that is not
+        a FaceMe library; ``create=False`` refuses a path that does not exist.
         """
         path = Path(path).expanduser().absolute() if path is not None else default_library_path()
         if path.is_dir():

@@ -6,8 +6,9 @@ recognised as moved (same content at a new path: keeps its faces, people, refere
 and committed on its own, so a killed scan loses at most the photo in progress and a re-run finishes
 the job; an edited photo keeps the faces found again where they were (with every decision about
 them); 4. photos no longer on disk are marked missing (never forgotten); 5. faces of present photos
-lacking an embedding of the analyzer's model get one (all of them with ``reembed``, after which the
-library switches to that model); 6. new faces join people.
+under the scanned folders lacking an embedding of the analyzer's model get one (all of them with
+``reembed``, after which the library switches to that model); a meta flag skips this step's query
+once every face has one; 6. new faces join people.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ ACTIVE_MODEL_KEY = "embedding_model"  # meta key: the model whose embeddings peo
 # meta key: set with every commit that adds faces, cleared by the grouping that follows; a scan killed
 # in between groups on its next run even when it finds nothing new, and an idle re-scan skips grouping.
 GROUPING_PENDING_KEY = "grouping_pending"
+# meta key: a model id when every face of a present ("ok") photo has an embedding of that model, so a
+# scan with that model skips looking for faces without one; cleared ("") by every commit that may
+# break it (faces written with another model, a photo back from missing).
+EMBEDDINGS_COMPLETE_KEY = "embeddings_complete"
 _HASH_CHUNK = 1 << 20
 
 
@@ -192,7 +197,7 @@ def scan_folders(
         _mark_missing(library, vanished, counts)
         # 5. embeddings for a new model, then switch to it without losing any user decision. Run on
         # every scan: photos that were missing during a --reembed get theirs once they are back.
-        _embed_faces_without_model(library, analyzer, counts, notify, stop)
+        _embed_faces_without_model(library, analyzer, roots, counts, notify, stop)
         switch_model = reembed and active is not None and active != model_id
         if not counts.cancelled and (switch_model or library.get_meta(GROUPING_PENDING_KEY) == "1"):
             # 6. new faces join the nearest person, or form new people
@@ -260,6 +265,8 @@ def _scan_one(
     if previous is not None and previous.content_hash == digest and previous.error is None:
         with library.transaction() as conn:
             conn.execute(update(photos).where(photos.c.id == previous.id).values(status="ok", **stat_values))
+            if previous.status == "missing":
+                _embeddings_maybe_incomplete(conn)
         counts.unchanged += 1
         return
     if moved_from is not None:
@@ -268,6 +275,8 @@ def _scan_one(
             conn.execute(
                 update(photos).where(photos.c.id == moved_from.id).values(path=entry.path, status="ok", **stat_values)
             )
+            if moved_from.status != "ok":
+                _embeddings_maybe_incomplete(conn)
         vanished.pop(moved_from.path, None)
         counts.moved += 1
         return
@@ -294,12 +303,17 @@ def _scan_one(
         old_thumbnails: list[str] = []
         if previous is not None:  # new content at a known path (an edit): keep the faces found again
             conn.execute(update(photos).where(photos.c.id == previous.id).values(**values))
-            old_thumbnails, added = update_faces(conn, previous.id, analysed.faces)
+            old_size = (previous.width, previous.height) if previous.width and previous.height else None
+            old_thumbnails, added = update_faces(
+                conn, previous.id, analysed.faces, old_size=old_size, new_size=(analysed.width, analysed.height)
+            )
         else:
             photo_id = conn.execute(insert(photos).values(path=entry.path, **values)).inserted_primary_key[0]
             added = len(insert_faces(conn, photo_id, analysed.faces))
         if added:
             set_meta(conn, GROUPING_PENDING_KEY, "1")
+        if analysed.faces:
+            _embeddings_maybe_incomplete(conn, analyzer.embedding_model_id)
         unused = unused_thumbnails(conn, old_thumbnails)
     thumbnails.remove_thumbnails(library.thumbnails_dir, unused)  # after the commit: a kill leaves only strays
     counts.faces_added += added
@@ -321,17 +335,32 @@ def _retire_path(conn: Connection, row) -> None:
         )
 
 
+def _embeddings_maybe_incomplete(conn: Connection, written_model: str | None = None) -> None:
+    """Clear the "every face has an embedding of model X" flag, unless the faces just written carry
+    an embedding of X (``written_model``); a photo back from missing clears it outright."""
+    flag = schema.meta.c
+    current = conn.execute(select(flag.value).where(flag.key == EMBEDDINGS_COMPLETE_KEY)).scalar_one_or_none()
+    if current and current != written_model:
+        set_meta(conn, EMBEDDINGS_COMPLETE_KEY, "")
+
+
 def _find_moved(conn: Connection, digest: str):
     """A photo with these bytes whose recorded path no longer exists: the same photo, moved. Any
     such row counts, even one in a folder this scan does not cover (moved between albums and only
-    the destination scanned)."""
+    the destination scanned); rows already marked missing first. A row not marked missing counts
+    only when its album folder is reachable: in an album whose drive is unplugged every path is
+    gone, and a copy of one of its photos elsewhere must not take that photo away."""
+    photos, albums = schema.photos, schema.albums
     candidates = conn.execute(
-        select(schema.photos.c.id, schema.photos.c.path, schema.photos.c.status)
-        .where(and_(schema.photos.c.content_hash == digest, schema.photos.c.error.is_(None)))
-        .order_by(schema.photos.c.id)
+        select(photos.c.id, photos.c.path, photos.c.status, albums.c.path.label("album_path"))
+        .join(albums, albums.c.id == photos.c.album_id)
+        .where(and_(photos.c.content_hash == digest, photos.c.error.is_(None)))
+        .order_by(photos.c.status != "missing", photos.c.id)
     ).all()
     for row in candidates:
-        if not os.path.exists(row.path):
+        if os.path.exists(row.path):
+            continue
+        if row.status == "missing" or os.path.isdir(row.album_path):
             return row
     return None
 
@@ -420,11 +449,17 @@ def _same_face_similarity(model_id: str) -> float | None:
 
 
 def update_faces(
-    conn: Connection, photo_id: int, new_faces: Sequence[tuple[Face, str | None]]
+    conn: Connection,
+    photo_id: int,
+    new_faces: Sequence[tuple[Face, str | None]],
+    *,
+    old_size: tuple[int, int] | None = None,
+    new_size: tuple[int, int] | None = None,
 ) -> tuple[list[str], int]:
-    """An edited photo's faces. A face found again where an old one was keeps the old row (and so
-    the user's assignment, rejections, references and cover), with its new box, landmarks, thumbnail
-    and embedding; old faces not found again are deleted; the others are added.
+    """An edited photo's faces. A face found again (where an old one was, relative to the photo's
+    (width, height) before and after, or else the same person: see ``match_faces``) keeps the old
+    row (and so the user's assignment, rejections, references and cover), with its new box,
+    landmarks, thumbnail and embedding; old faces not found again are deleted; the others are added.
     Returns (the old thumbnail names, to remove if now unused; the number of faces added)."""
     faces, embeddings = schema.faces, schema.embeddings
     old = conn.execute(
@@ -443,6 +478,8 @@ def update_faces(
     pairs = match_faces(
         [(row.x0, row.y0, row.x1, row.y1) for row in old],
         [face.box for face, _ in new_faces],
+        old_size=old_size,
+        new_size=new_size,
         old_vectors=[blob_to_vector(stored[row.id]) if row.id in stored else None for row in old],
         new_vectors=[face.embedding.vector for face, _ in new_faces],
         min_similarity=_same_face_similarity(model_id),
@@ -494,13 +531,19 @@ def _mark_missing(library: Library, vanished: dict[str, int], counts: _Counts) -
     counts.missing += len(ids)
 
 
-def _embed_faces_without_model(library: Library, analyzer: Analyzer, counts: _Counts, notify, stop) -> None:
-    """Give every face of a present photo an embedding from the analyzer's model (one commit per
-    photo). After a --reembed this is a single query finding nothing, except for photos that were
-    missing during it and are back (or moved) now."""
+def _embed_faces_without_model(
+    library: Library, analyzer: Analyzer, roots: Sequence[str], counts: _Counts, notify, stop
+) -> None:
+    """Give every face of a present photo under ``roots`` an embedding from the analyzer's model (one
+    commit per photo). Photos elsewhere (an album not scanned now, perhaps offline) wait for a scan
+    of their folder. No query at all once the library records that every face has one (the usual
+    case: new faces come with theirs); else one query, after which the flag is set if nothing is
+    left anywhere."""
     from faceme_core import imageio
 
     model_id = analyzer.embedding_model_id
+    if library.get_meta(EMBEDDINGS_COMPLETE_KEY) == model_id:
+        return
     faces, photos, embeddings = schema.faces, schema.photos, schema.embeddings
     has_embedding = select(embeddings.c.face_id).where(embeddings.c.model_id == model_id)
     with library.reading() as conn:
@@ -514,8 +557,12 @@ def _embed_faces_without_model(library: Library, analyzer: Analyzer, counts: _Co
         ).all()
     by_photo: dict[str, list] = {}
     for row in rows:
-        by_photo.setdefault(row.path, []).append(row)
+        # Only the scanned folders, and only files there (one that vanished since the walk is
+        # marked missing by the next scan, not reported as a failure).
+        if any(is_under(row.path, root) for root in roots) and os.path.exists(row.path):
+            by_photo.setdefault(row.path, []).append(row)
     eta = EtaClock(len(by_photo))
+    failures_before = counts.failed
     for index, (path, face_rows) in enumerate(by_photo.items()):
         if stop():
             counts.cancelled = True
@@ -540,3 +587,10 @@ def _embed_faces_without_model(library: Library, analyzer: Analyzer, counts: _Co
                     )
                 )
         counts.reembedded += len(face_rows)
+    if len(by_photo) == len({row.path for row in rows}) and counts.failed == failures_before:
+        with library.transaction() as conn:  # checked again under the write lock: another scan may
+            # have added faces meanwhile; one row is enough to say no.
+            lacking = select(faces.c.id).join(photos, photos.c.id == faces.c.photo_id)
+            lacking = lacking.where(photos.c.status == "ok", faces.c.id.not_in(has_embedding)).limit(1)
+            if conn.execute(lacking).first() is None:
+                set_meta(conn, EMBEDDINGS_COMPLETE_KEY, model_id)

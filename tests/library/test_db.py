@@ -135,3 +135,39 @@ def test_another_programs_sqlite_database_is_refused_untouched(tmp_path):
         Library.open(foreign)
     Library.open(tmp_path / "empty.sqlite").close()  # a new or empty file becomes a library
     Library.open(tmp_path / "empty.sqlite").close()  # and opens again
+
+
+@pytest.mark.parametrize("version", [1, 2, 3, migrations.LATEST_VERSION + 4])
+@pytest.mark.parametrize("app_id", [0, 1234])
+def test_another_programs_database_with_a_schema_version_is_refused_untouched(tmp_path, version, app_id):
+    notes = tmp_path / "notes.sqlite"
+    with sqlite3.connect(notes) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        conn.execute("INSERT INTO notes (body) VALUES ('keep me')")
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute(f"PRAGMA application_id = {app_id}")
+    conn.close()
+    before = notes.read_bytes()
+    with pytest.raises(LibraryError, match="not a FaceMe library"):
+        Library.open(notes)
+    assert notes.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.sqlite"]  # no WAL or journal left
+
+
+def test_a_file_lacking_the_tables_of_its_schema_version_is_refused_untouched(tmp_path):
+    path = tmp_path / "partial.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:  # a version-2 library, as an earlier release wrote it...
+        migrations.apply_step(conn, 1)
+        migrations.apply_step(conn, 2)
+        conn.exec_driver_sql("DROP TABLE job_items")  # ...but not quite
+    engine.dispose()
+    before = path.read_bytes()
+    with pytest.raises(LibraryError, match="not a FaceMe library"):
+        Library.open(path)
+    assert path.read_bytes() == before
+
+
+def test_every_table_is_created_by_the_step_listed_for_it():
+    assert {name for step in migrations.TABLES_OF_STEP for name in step} == set(schema.metadata.tables)
+    assert len(migrations.TABLES_OF_STEP) == migrations.LATEST_VERSION

@@ -138,12 +138,35 @@ def has_tables(conn: Connection) -> bool:
     return conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").first() is not None
 
 
+# The tables each step creates: a file claiming a schema version must have them all.
+TABLES_OF_STEP: tuple[tuple[str, ...], ...] = (
+    ("meta", "albums", "photos", "faces", "embeddings", "people", "assignments", "rejections", "person_refs"),
+    ("jobs", "job_items"),
+    (),
+)
+# From this version on every FaceMe library carries APPLICATION_ID (set in the same step).
+FIRST_MARKED_VERSION = 3
+
+
+def table_names(conn: Connection) -> set[str]:
+    return set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars())
+
+
 def check_is_library(conn: Connection, where: str) -> None:
-    """Refuse an SQLite file that is not a FaceMe library (or an empty one): another program's
-    database must never be taken over by adding FaceMe's tables to it. Libraries from before
-    version 3 have no application id but a schema version."""
+    """Refuse an SQLite file that is not a FaceMe library (or an empty one), before anything writes
+    to it: another program's database must never be taken over by adding FaceMe's tables to it.
+    Libraries from before version 3 have no application id, but a schema version and its tables; an
+    unmarked file claiming version 3 or later is another program's (its version is its own)."""
     app_id, version = application_id(conn), schema_version(conn)
-    if app_id not in (0, APPLICATION_ID) or (version == 0 and has_tables(conn)):
+    if app_id == APPLICATION_ID:
+        return
+    foreign = app_id != 0
+    if not foreign and version == 0:
+        foreign = has_tables(conn)
+    elif not foreign:
+        required = {name for step in TABLES_OF_STEP[:version] for name in step}
+        foreign = version >= FIRST_MARKED_VERSION or not required <= table_names(conn)
+    if foreign:
         raise LibraryError(
             f"{where}: not a FaceMe library (an SQLite database of another program); give a new file name "
             "or an existing FaceMe library"
