@@ -102,7 +102,7 @@ def _print_items(items, as_json: bool) -> None:
     for item in items:
         blind = sum(face.mode == "blind" for face in item.faces)
         detail = (
-            f": {item.error}" if item.error else (f" ({blind} face(s) restored blind: no references)" if blind else "")
+            f": {item.error}" if item.error else (f" ({blind} face(s) restored blind: no usable references)" if blind else "")
         )
         print(f"{item.state:>9}  {item.photo_path}{detail}")
 
@@ -165,7 +165,8 @@ def _run(library, job_id: int, restore) -> int:
     for item in failed:
         print(f"failed: {item.photo_path}: {item.error}")
     if blind:
-        print(f"{blind} face(s) restored blind (their people have no references: 'faceme refs suggest PERSON')")
+        print(f"{blind} face(s) restored blind: no usable references (see --show {job_id}; add some with "
+              "'faceme refs suggest PERSON')")
     if info.state == "paused":
         print(f"paused; continue with 'faceme restore-album --resume {job_id}'")
     return 0 if not failed else 1

@@ -304,7 +304,9 @@ def cancel_job(library: Library, job_id: int) -> None:
 def build_task(conn: Connection, job_id: int, item) -> PhotoTask:
     """Everything the restoration needs for one item: faces, their people and those people's references."""
     faces, assignments, people, photos = schema.faces, schema.assignments, schema.people, schema.photos
-    photo_path = conn.execute(select(photos.c.path).where(photos.c.id == item.photo_id)).scalar_one()
+    photo = conn.execute(
+        select(photos.c.path, photos.c.size, photos.c.mtime_ns).where(photos.c.id == item.photo_id)
+    ).one()
     rows = conn.execute(
         select(faces, assignments.c.person_id, people.c.name)
         .join(assignments, assignments.c.face_id == faces.c.id, isouter=True)
@@ -316,6 +318,7 @@ def build_task(conn: Connection, job_id: int, item) -> PhotoTask:
         person_id: _task_references(conn, person_id)
         for person_id in {r.person_id for r in rows if r.person_id is not None}
     }
+    no_reference = ((), 0)
     task_faces = tuple(
         TaskFace(
             face_id=row.id,
@@ -323,27 +326,33 @@ def build_task(conn: Connection, job_id: int, item) -> PhotoTask:
             points=tuple((float(x), float(y)) for x, y in blob_to_points(row.points)),
             person_id=row.person_id,
             person_name=row.name,
-            references=references.get(row.person_id, ()),
+            references=references.get(row.person_id, no_reference)[0],
+            unavailable_references=references.get(row.person_id, no_reference)[1],
         )
         for row in rows
     )
     return PhotoTask(
         job_id=job_id,
         item_id=item.id,
-        photo_path=Path(photo_path),
+        photo_path=Path(photo.path),
         output_path=Path(item.output_path),
         faces=task_faces,
+        scanned_size=photo.size,
+        scanned_mtime_ns=photo.mtime_ns,
     )
 
 
-def _task_references(conn: Connection, person_id: int) -> tuple[TaskReference, ...]:
-    """The person's references that can be read now (a missing album photo or file is left out)."""
-    return tuple(
+def _task_references(conn: Connection, person_id: int) -> tuple[tuple[TaskReference, ...], int]:
+    """The person's references that can be read now, and how many cannot (missing photo or file):
+    those are left out and reported, never silently."""
+    rows = reference_rows(conn, person_id)
+    readable = tuple(
         TaskReference("face", ref.photo_path, ref.box, ref.face_id) if ref.kind == "face"
         else TaskReference("file", ref.file_path, None, None)
-        for ref in reference_rows(conn, person_id)
+        for ref in rows
         if ref.readable_now()
     )
+    return readable, len(rows) - len(readable)
 
 
 def run_job(
@@ -431,11 +440,21 @@ def _claim(library: Library, job_id: int, item, lease: JobLease) -> PhotoTask | 
         return build_task(conn, job_id, item)
 
 
+def _changed_since_scan(task: PhotoTask) -> bool:
+    if task.scanned_size is None or task.scanned_mtime_ns is None:
+        return False
+    stat = task.photo_path.stat()
+    return stat.st_size != task.scanned_size or stat.st_mtime_ns != task.scanned_mtime_ns
+
+
 def _restore_one(task: PhotoTask, restore_photo_fn: RestorePhotoFn) -> dict:
     """The item's final columns: done with its per-face report, or failed with the error."""
     try:
         if not task.photo_path.is_file():
             raise LibraryError(f"{task.photo_path}: the photo is no longer there (rescan the album)")
+        if _changed_since_scan(task):  # its faces' boxes would land on the wrong pixels
+            raise LibraryError(f"{task.photo_path}: changed since the last scan; run 'faceme scan' on its "
+                               "album, then resume this job")
         if os.path.realpath(task.output_path) == os.path.realpath(task.photo_path):
             raise LibraryError(f"{task.output_path}: would overwrite the original; refusing")
         task.output_path.parent.mkdir(parents=True, exist_ok=True)

@@ -127,6 +127,7 @@ class TaskFace:
     person_id: int | None
     person_name: str | None
     references: tuple[TaskReference, ...]  # empty: restore blind (and report it)
+    unavailable_references: int = 0  # the person's references that cannot be read now (missing files)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,8 @@ class PhotoTask:
     photo_path: Path
     output_path: Path  # the function writes here (atomically); its folder exists
     faces: tuple[TaskFace, ...]
+    scanned_size: int | None = None  # the file as the last scan saw it: faces and boxes belong to that
+    scanned_mtime_ns: int | None = None
 
 
 @dataclass(frozen=True)

@@ -98,10 +98,13 @@ def _reference_name(reference: TaskReference) -> str:
 
 def _face_outcome(face: TaskFace, report: FaceReport) -> FaceOutcome:
     who = face.person_name or (f"person {face.person_id}" if face.person_id is not None else "unassigned face")
+    unavailable = (f"; {face.unavailable_references} reference(s) could not be read (photo or file missing: "
+                   "rescan, or check 'faceme refs list')") if face.unavailable_references else ""
     if report.blind:
-        return FaceOutcome(face.face_id, "blind", f"{who}: no references, restored blind")
+        return FaceOutcome(face.face_id, "blind", f"{who}: no usable references, restored blind{unavailable}")
     identity = "" if report.identity_after is None else f", identity similarity {report.identity_after:.2f}"
-    return FaceOutcome(face.face_id, "references", f"{who}: {len(report.references)} reference(s){identity}")
+    return FaceOutcome(face.face_id, "references",
+                       f"{who}: {len(report.references)} reference(s){identity}{unavailable}")
 
 
 def open_album_restorer(settings: AlbumRestoreSettings, device: str | None = "auto", offload: bool = False,

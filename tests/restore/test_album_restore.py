@@ -137,3 +137,25 @@ def test_a_killed_restore_job_resumes_with_no_photo_done_twice_and_none_lost(tin
     # No photo done twice: outputs finished before the kill were not written again.
     assert {p: p.stat().st_mtime_ns for p in done_before} == done_before
     assert hashes(album) == before
+
+
+def test_unreadable_references_and_photos_changed_since_the_scan_are_reported(
+    tiny_models, album, tmp_path, capsys, monkeypatch
+):
+    library = tmp_path / "library.sqlite"
+    boy = scan_and_give_the_boy_a_reference(capsys, album, library)
+    gone = tmp_path / "gone.jpg"
+    shutil.copy(album / "hepburn.jpg", gone)
+    assert cli(capsys, "refs", "add", str(boy), "--file", str(gone), "--library", str(library))[0] == 0
+    gone.unlink()  # one of his two references can no longer be read
+    with open(album / "sub" / "boy.jpg", "ab") as handle:  # edited after the scan: its boxes may be stale
+        handle.write(b"\0")
+    monkeypatch.setenv("FACEME_MODELS", str(tiny_models))
+    code, out, err = cli(capsys, "restore-album", "--person", str(boy), "--out-dir", str(tmp_path / "out"),
+                         "--steps", "1", "--library", str(library))
+    assert code == 1  # one photo failed
+    code, out, _ = cli(capsys, "restore-album", "--show", "1", "--json", "--library", str(library))
+    items = {Path(item["photo"]).name: item for item in json.loads(out)}
+    assert items["boy.jpg"]["state"] == "failed" and "changed since the last scan" in items["boy.jpg"]["error"]
+    boy_face = next(face for face in items["two_boys.jpg"]["faces"] if face["mode"] == "references")
+    assert "1 reference(s)" in boy_face["detail"] and "1 reference(s) could not be read" in boy_face["detail"]
