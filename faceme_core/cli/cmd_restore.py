@@ -43,7 +43,9 @@ def register(subparsers) -> None:
                         help="faces not matching the references: restore blind (default) or leave untouched")
     parser.add_argument("--match-threshold", type=float, default=IDENTITY_MATCH_THRESHOLD, metavar="S",
                         help=f"ArcFace similarity for a face to match the references (default {IDENTITY_MATCH_THRESHOLD})")
-    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="also replace existing files FaceMe did not write (earlier FaceMe outputs are "
+                             "always replaced; the inputs and references never are)")
     parser.add_argument("--json", action="store_true", help="print a JSON report on stdout")
 
 
@@ -109,6 +111,7 @@ def _restore_all(photos, args, options, plan_options, device) -> list[dict]:
 
 def _check_outputs(args: argparse.Namespace) -> None:
     """Fail before loading any model when an output cannot be written or would replace something."""
+    from faceme_core.imageio import is_faceme_output
     from faceme_core.imageio.formats import format_for_suffix
     from faceme_core.restore.session import output_path_for
 
@@ -125,6 +128,9 @@ def _check_outputs(args: argparse.Namespace) -> None:
         if resolved in protected:
             raise FaceMeError(f"{output}: the output would replace the input or reference "
                               f"{protected[resolved]}; choose another -o or --out-dir")
+        if output.is_file() and not args.overwrite and not is_faceme_output(output):
+            raise FaceMeError(f"{output}: a file FaceMe did not write is already there; choose another -o or "
+                              "--out-dir, or pass --overwrite to replace it")
         if resolved in seen:
             raise FaceMeError(f"{seen[resolved]} and {photo} would both be written to {output}: "
                               "restore them into different folders")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -44,20 +42,24 @@ def thumbnail_name(content_hash: str, index: int) -> str:
 
 
 def write_thumbnail(folder: Path, name: str, pixels: np.ndarray) -> None:
-    """Atomically write a JPEG thumbnail (temp file + os.replace in the same folder)."""
+    """Atomically write a JPEG thumbnail. The folder is marked as FaceMe's own, so a scan of a folder
+    holding it (a user data folder inside a scanned home, say) never takes thumbnails for photos."""
+    import io
+
     from PIL import Image
 
+    from faceme_core.imageio.atomic import write_atomically
+    from faceme_core.library.walk import OUTPUT_MARKER
+
+    marker = folder / OUTPUT_MARKER
+    if not marker.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        marker.write_text("FaceMe's face thumbnails: never scanned as photos\n")
     target = folder / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=".tmp-", suffix=".jpg", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            Image.fromarray(pixels).save(stream, format="JPEG", quality=85)
-        os.replace(temp, target)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=85)
+    write_atomically(target, buffer.getvalue())
 
 
 def remove_thumbnails(folder: Path, names: list[str]) -> None:

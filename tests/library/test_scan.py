@@ -179,6 +179,10 @@ def test_faceme_outputs_and_the_library_folder_are_not_scanned(tmp_path, small_a
         assert "two_boys_restored.jpg" not in _photos(library)
         assert library.thumbnails_dir.is_relative_to(small_album) and any(library.thumbnails_dir.rglob("*.jpg"))
         assert scan_folders(library, [small_album], analyzer).found == 5  # thumbnails never become photos
+    # Nor do another library's thumbnails (a user data folder inside the scanned folder).
+    with Library.open(tmp_path / "other.sqlite") as other:
+        summary = scan_folders(other, [small_album], analyzer)
+        assert summary.found == 5 and not any("thumbnails" in path for path in _photos(other))
 
 
 def test_folder_arguments_are_checked(library, small_album, analyzer):
