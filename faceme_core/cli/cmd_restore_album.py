@@ -65,6 +65,15 @@ def _open_restorer(settings_json: dict, args):
         raise FaceMeError(str(error)) from None
 
 
+def _parser_defaults(args):
+    """The namespace the restoration options would have with nothing given on the command line."""
+    import argparse
+
+    parser = argparse.ArgumentParser(add_help=False)
+    add_engine_options(parser)
+    return argparse.Namespace(**{**vars(args), **vars(parser.parse_args([]))})
+
+
 def _settings_json(args) -> dict:
     from faceme_core.restore.album_adapter import AlbumRestoreSettings
 
@@ -124,6 +133,9 @@ def run(args):
         if args.resume is not None:
             if args.person or args.photo or args.out_dir:
                 raise FaceMeError("--resume JOB takes no --person, --photo or --out-dir: the job keeps its own")
+            if _settings_json(args) != _settings_json(_parser_defaults(args)):
+                raise FaceMeError("--resume JOB keeps the job's restoration settings (so all its photos match); "
+                                  "only --device and --offload may change. Create a new job for other settings")
             job_id = args.resume
             jobs.check_resumable(library, job_id)  # cancelled or running elsewhere: say so before loading the engine
             restore = _open_restorer(jobs.job_options(library, job_id), args)

@@ -25,6 +25,12 @@ A file that cannot be read is recorded with the reason (see --errors) and retrie
 """
 
 
+def add_verbose_option(parser: argparse.ArgumentParser) -> None:
+    """-v on a sub-action too (SUPPRESS: it never resets one given before the action)."""
+    parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show details, and tracebacks of errors")
+
+
 def add_library_option(parser: argparse.ArgumentParser) -> None:
     # SUPPRESS: the option may be given before or after a sub-action without one erasing the other.
     parser.add_argument(
@@ -121,7 +127,10 @@ def _photo_listing(args) -> int:
         )
     else:
         for record in records:
-            print(f"{record.path}: {record.error}" if args.errors else f"{record.path} ({record.face_count} faces)")
+            if args.errors:  # load errors already start with the file's name
+                print(record.error if record.error.startswith(str(record.path)) else f"{record.path}: {record.error}")
+            else:
+                print(f"{record.path} ({record.face_count} faces)")
         print(f"{len(records)} {'failed' if args.errors else 'missing'} photos")
     return 0
 

@@ -86,6 +86,8 @@ def test_restore_album_list_show_and_cancel(cli, small_album, tmp_path):
     assert code == 0 and f"job {job_id}: pending, 0/5 done" in out
     code, out, _ = cli("restore-album", "--show", str(job_id), "--json")
     assert [item["state"] for item in json.loads(out)] == ["pending"] * 5
+    code, _, err = cli("restore-album", "--resume", str(job_id), "--steps", "7")
+    assert code == 2 and "keeps the job's restoration settings" in err
     assert cli("restore-album", "--cancel", str(job_id))[0] == 0
     code, _, err = cli("restore-album", "--resume", str(job_id))
     assert code == 2 and "was cancelled" in err
