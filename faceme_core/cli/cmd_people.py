@@ -123,6 +123,9 @@ def _list(library, args) -> None:
     hidden = sum(p.hidden for p in everyone)
     if hidden:
         print(f"({hidden} hidden; see them with --json)")
+    unassigned = len(people.unassigned_faces(library))
+    if unassigned:
+        print(f"{unassigned} face(s) belong to nobody yet: 'faceme people list --unassigned', then 'people move'")
 
 
 def run(args):

@@ -178,6 +178,9 @@ def run(args):
     )
     if summary.reembedded:
         print(f"{summary.reembedded} faces re-embedded with {analyzer.embedding_model_id}")
+    elif args.reembed:
+        print(f"nothing to re-embed: the faces already use {analyzer.embedding_model_id}. A better model comes "
+              "with the antelopev2 pack: 'faceme models download antelopev2' (or 'faceme models import DIR')")
     for path, error in summary.failures:
         # Load errors already start with the file's name.
         print(f"failed: {error}" if error.startswith(str(path)) else f"failed: {path}: {error}")

@@ -85,7 +85,7 @@ def check_free(row) -> None:
     """Refuse (LibraryError) when a live runner other than nobody holds the job ``row``: read-only, so
     callers can ask before loading the engine."""
     now = time.time()
-    if row.runner is None or not _runner_alive(row.runner, row.heartbeat_at, now):
+    if row.runner is None or not runner_alive(row.runner, row.heartbeat_at, now):
         return
     host, pid = _runner_host_pid(row.runner)
     if row.state == "paused":
@@ -104,14 +104,14 @@ def _runner_host_pid(runner: str) -> tuple[str, int | None]:
     return host, int(pid) if pid.isdecimal() else None
 
 
-def _runner_alive(runner: str, heartbeat_at: float | None, now: float) -> bool:
+def runner_alive(runner: str | None, heartbeat_at: float | None, now: float) -> bool:
     """Whether the lease's holder may still be running.
 
     On this computer its process decides: gone frees the job at once (a crash), alive keeps it even
     when heartbeats were missed (a long lock on the library) up to LOCAL_LEASE_SECONDS, after which
     the pid is assumed reused. Elsewhere only the heartbeat tells: heard from within LEASE_SECONDS.
     """
-    if heartbeat_at is None:
+    if runner is None or heartbeat_at is None:
         return False
     age = now - heartbeat_at
     host, pid = _runner_host_pid(runner)

@@ -30,7 +30,7 @@ from faceme_core.library.db import schema
 from faceme_core.library.db.codec import blob_to_points
 from faceme_core.library.eta import EtaClock
 from faceme_core.library.ids import in_range
-from faceme_core.library.job_lease import JobLease, check_free
+from faceme_core.library.job_lease import JobLease, check_free, runner_alive
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, resolve_person
 from faceme_core.library.references import reference_rows
@@ -211,10 +211,12 @@ def _info(conn: Connection, row) -> JobInfo:
             .group_by(schema.job_items.c.state)
         ).all()
     )
+    # A "running" job whose runner is gone (killed, crashed) is shown as what it is.
+    interrupted = row.state == "running" and not runner_alive(row.runner, row.heartbeat_at, time.time())
     return JobInfo(
         id=row.id,
         out_dir=Path(row.out_dir),
-        state=row.state,
+        state="interrupted" if interrupted else row.state,
         created_at=row.created_at,
         total=sum(counts.values()),
         done=counts.get("done", 0),

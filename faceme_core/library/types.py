@@ -160,7 +160,7 @@ class PhotoOutcome:
 class JobInfo:
     id: int
     out_dir: Path
-    state: str  # "pending", "running", "paused", "cancelled", "done"
+    state: str  # "pending", "running", "interrupted" (its runner died: --resume), "paused", "cancelled", "done"
     created_at: float
     total: int
     done: int

@@ -294,3 +294,18 @@ def test_a_pausing_job_says_so_when_resumed_too_early(scanned, tmp_path):
     _set_runner(scanned, job_id, f"{socket.gethostname()}:{os.getpid()}:other", time.time())
     with pytest.raises(LibraryError, match="is pausing"):
         jobs.check_resumable(scanned, job_id)
+
+
+def test_a_job_whose_runner_died_is_listed_as_interrupted(scanned, tmp_path):
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    job_id = jobs.create_job(scanned, tmp_path / "out")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    with scanned.transaction() as conn:
+        conn.execute(update(schema.jobs).where(schema.jobs.c.id == job_id).values(state="running"))
+    _set_runner(scanned, job_id, f"{socket.gethostname()}:{int(gone.stdout)}:abc", time.time())
+    assert jobs.job_info(scanned, job_id).state == "interrupted"
+    assert jobs.run_job(scanned, job_id, fake_restore).state == "done"
