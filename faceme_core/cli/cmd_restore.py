@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from faceme_core.cli.common import add_command, info, print_json
-from faceme_core.cli.engine_options import add_engine_options, restore_options_from_args
+from faceme_core.cli.engine_options import add_engine_options, as_flag_error, restore_options_from_args
 from faceme_core.errors import FaceMeError
 
 DESCRIPTION = """\
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         plan_options = PlanOptions(faces=args.faces, others=args.others, match_threshold=args.match_threshold)
     except ValueError as error:
-        raise FaceMeError(str(error)) from None
+        raise as_flag_error(error) from None
 
     photos, state = _this_process_share(args.photos)
     device = args.device if state is None else ("cpu" if state.device.type == "cpu" else str(state.device))
@@ -103,7 +103,7 @@ def _restore_all(photos, args, options, plan_options, device) -> list[dict]:
             info(f"{path}: error: {error}")
             reports.append({"input": str(path), "output": None, "error": str(error)})
             continue
-        info(f"{path} -> {outcome.output} ({len(outcome.faces)} faces restored, {len(outcome.left)} left, "
+        info(f"{path} -> {outcome.output} ({len(outcome.faces)} face(s) restored, {len(outcome.left)} left as they were, "
              f"{outcome.seconds:.1f} s)")
         reports.append(_outcome_report(outcome))
     return reports

@@ -20,6 +20,20 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offload", action="store_true", help="keep idle model parts off the GPU (small GPUs)")
 
 
+# The engine names its fields; a command-line user knows the flags.
+FLAG_OF_FIELD = {"sampler": "--sampler", "steps": "--steps", "identity_strength": "--identity-strength",
+                 "seed": "--seed", "match_threshold": "--match-threshold"}
+
+
+def as_flag_error(error: ValueError) -> FaceMeError:
+    message = str(error)
+    for field, flag in FLAG_OF_FIELD.items():
+        if message.startswith(f"{field}="):
+            message = f"{flag} {message[len(field) + 1:]}"
+            break
+    return FaceMeError(message)
+
+
 def restore_options_from_args(args: argparse.Namespace):
     """The engine's RestoreOptions, checked: a bad value is a one-line user error."""
     from faceme_core.engine.options import RestoreOptions
@@ -29,5 +43,5 @@ def restore_options_from_args(args: argparse.Namespace):
                                  seed=args.seed, color_correction=not args.no_color_correction)
         options.validate()
     except ValueError as error:
-        raise FaceMeError(str(error)) from None
+        raise as_flag_error(error) from None
     return options

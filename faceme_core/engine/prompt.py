@@ -74,6 +74,9 @@ def find_word_index(tokenizer, prompt: str, word: str) -> int:
 def compute_prompt_embeddings(base_model: Path) -> PromptEmbeddings:
     """Load SDXL's tokenizers and text encoders, embed PROMPT as the SDXL pipeline does, free them."""
     from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a one-off load: its per-tensor bars are noise to users
 
     for part in TEXT_PARTS:
         if not (base_model / part).is_dir():
