@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from faceme_core.cli.cmd_scan import add_library_option, add_verbose_option, id_arg, open_library
+from faceme_core.cli.cmd_scan import add_library_action, add_library_option, id_arg, open_library
 from faceme_core.cli.common import UserArgumentParser, add_command, print_json
 from faceme_core.errors import FaceMeError
 
@@ -31,10 +31,7 @@ def register(subparsers):
     actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=UserArgumentParser)
 
     def action(name, help):
-        sub = actions.add_parser(name, help=help, description=help)
-        add_library_option(sub)
-        add_verbose_option(sub)
-        return sub
+        return add_library_action(actions, name, help)
 
     listing = action("list", "list people with their faces (default action)")
     listing.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON on stdout")

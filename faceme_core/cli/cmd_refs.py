@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from faceme_core.cli.cmd_scan import add_library_option, add_verbose_option, id_arg, open_library
+from faceme_core.cli.cmd_scan import add_library_action, add_library_option, id_arg, open_library
 from faceme_core.cli.common import UserArgumentParser, add_command, print_json
 from faceme_core.errors import FaceMeError
 
@@ -25,10 +25,7 @@ def register(subparsers):
     actions.required = True
 
     def action(name, help):
-        sub = actions.add_parser(name, help=help, description=help)
-        add_library_option(sub)
-        add_verbose_option(sub)
-        return sub
+        return add_library_action(actions, name, help)
 
     listing = action("list", "list a person's references")
     listing.add_argument("person", metavar="PERSON", help="id or name")

@@ -31,6 +31,14 @@ def add_verbose_option(parser: argparse.ArgumentParser) -> None:
                         help="show details, and tracebacks of errors")
 
 
+def add_library_action(actions, name: str, help: str) -> argparse.ArgumentParser:
+    """A sub-action (``faceme people rename``...) with the library and verbose options of its command."""
+    sub = actions.add_parser(name, help=help, description=help)
+    add_library_option(sub)
+    add_verbose_option(sub)
+    return sub
+
+
 def add_library_option(parser: argparse.ArgumentParser) -> None:
     # SUPPRESS: the option may be given before or after a sub-action without one erasing the other.
     parser.add_argument(
