@@ -136,6 +136,11 @@ def run(args):
         elif action == "rename":
             person_id = people.rename_person(library, args.person, args.name)
             print(f"person {person_id} is now {args.name.strip()!r}")
+            namesakes = [p.id for p in people.list_people(library)
+                         if p.id != person_id and p.name == args.name.strip()]
+            if namesakes:  # allowed (two Johns), but names alone no longer tell them apart
+                print(f"note: person {', '.join(map(str, namesakes))} is also called {args.name.strip()!r}: use ids "
+                      f"for them, or 'faceme people merge {person_id} {namesakes[0]}' if they are the same person")
         elif action == "merge":
             target = people.merge_people(library, args.target, args.sources)
             print(f"merged into person {target}")

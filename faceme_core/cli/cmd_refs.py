@@ -81,6 +81,8 @@ def run(args: argparse.Namespace):
             for path in args.file:
                 ref_id = references.add_file_reference(library, args.person, path)
                 print(f"reference {ref_id}: {path}")
+            if args.file:  # the face is found at restore time: say which one it will be
+                print("from an image file the largest face is used: crop group photos to the person first")
         elif args.action == "remove":
             for ref_id in args.refs:
                 references.remove_reference(library, ref_id)

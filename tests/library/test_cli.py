@@ -57,6 +57,10 @@ def test_scan_people_refs_round_trip(cli, small_album):
     code, out, _ = cli("people", "--json")
     assert [p["faces"][0]["id"] for p in json.loads(out) if p["name"] == "Ringo"] == [face]
 
+    ringo = next(p["id"] for p in json.loads(out) if p["name"] == "Ringo")
+    code, out, _ = cli("people", "rename", str(band["id"]), "Ringo")  # allowed, but said
+    assert code == 0 and f"note: person {ringo} is also called 'Ringo'" in out
+
 
 def test_user_errors_are_one_line_with_exit_code_2(cli, small_album):
     cli("scan", str(small_album))
