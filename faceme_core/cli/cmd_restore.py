@@ -71,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
         from accelerate.utils import gather_object
 
         reports = gather_object(reports)
+        # Tear the process group down before exiting: left to interpreter shutdown, gloo's threads
+        # can abort a process ("terminate called without an active exception").
+        state.wait_for_everyone()
+        state.destroy_process_group()
         if not state.is_main_process:
             return 0 if all(report.get("error") is None for report in reports) else 2
     if args.json:
