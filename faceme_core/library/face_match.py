@@ -12,22 +12,12 @@ from typing import Sequence
 
 import numpy as np
 
+from faceme_core.faces.boxes import box_iou
 from faceme_core.library.types import Box
 
 # Same face if the boxes overlap this much (intersection over union): a re-detection of the same face
 # moves by a few pixels; two different faces side by side overlap far less.
 MIN_IOU = 0.5
-
-
-def box_iou(a: Box, b: Box) -> float:
-    """Intersection over union of two (x0, y0, x1, y1) boxes; 0 for disjoint or empty boxes."""
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    if width <= 0 or height <= 0:
-        return 0.0
-    inter = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
 
 
 def match_faces(

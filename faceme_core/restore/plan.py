@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from faceme_core.faces.boxes import box_area
 from faceme_core.faces.types import Face, PhotoFaces
 from faceme_core.restore.matching import IDENTITY_MATCH_THRESHOLD, match_face
 from faceme_core.restore.photo import FaceTarget
-from faceme_core.restore.references import ReferenceSet, box_area
+from faceme_core.restore.references import ReferenceSet
 
 FACE_CHOICES = ("all", "largest")
 OTHERS_CHOICES = ("blind", "skip")

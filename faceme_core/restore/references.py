@@ -9,6 +9,7 @@ from typing import Sequence
 from faceme_core.engine.restorer import ReferenceFace
 from faceme_core.errors import FaceMeError, ModelMissingError
 from faceme_core.faces.analyzer import FaceAnalyzer
+from faceme_core.faces.boxes import box_area, box_iou
 from faceme_core.faces.types import Embedding, Face
 from faceme_core.hashing import file_sha256
 from faceme_core.imageio import load_photo
@@ -66,13 +67,3 @@ def pick_reference_face(faces: Sequence[Face], box_hint: tuple[float, float, flo
     if box_hint is not None:
         return max(range(len(faces)), key=lambda i: box_iou(faces[i].box, box_hint))
     return max(range(len(faces)), key=lambda i: box_area(faces[i].box))
-
-
-def box_area(box: Sequence[float]) -> float:
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
-
-
-def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
-    inter = box_area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
-    union = box_area(a) + box_area(b) - inter
-    return inter / union if union > 0 else 0.0

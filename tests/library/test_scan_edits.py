@@ -13,7 +13,8 @@ from faceme_core.library import people as people_ops
 from faceme_core.library import photos as photo_ops
 from faceme_core.library import references
 from faceme_core.library.db import schema
-from faceme_core.library.face_match import box_iou, match_faces
+from faceme_core.faces.boxes import box_iou
+from faceme_core.library.face_match import match_faces
 from faceme_core.library.scan import scan_folders
 from tests.library.conftest import ALBUM, copy_album
 from tests.library.test_scan import _ArcFaceLike, _faces_of, _person_with_faces_in, _photos
