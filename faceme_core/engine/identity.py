@@ -8,9 +8,7 @@ Both modules work on batches and are differentiable, so training reuses them as 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -241,13 +239,12 @@ class IdentityCache:
         path = self._disk_path(cache_key)
         if path is None:
             return
-        from safetensors.torch import save_file
+        from safetensors.torch import save
+
+        from faceme_core.imageio.atomic import write_atomically
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        os.close(fd)
-        save_file({"clip_feature": feature.detach().float().cpu().contiguous()}, tmp)
-        os.replace(tmp, path)
+        write_atomically(path, save({"clip_feature": feature.detach().float().cpu().contiguous()}))
 
     def _memory_key(self, reference: ReferenceFace) -> tuple[str, bytes]:
         return reference.cache_key, np.asarray(reference.arcface, np.float32).tobytes()

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,7 +119,9 @@ def prompt_cache_key(base_model: Path) -> str:
 
 def load_prompt_embeddings(base_model: Path, cache_dir: Path | None) -> PromptEmbeddings:
     """c_text from the disk cache, computing (and caching) it on a miss."""
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file, save
+
+    from faceme_core.imageio.atomic import write_atomically
 
     path = None if cache_dir is None else Path(cache_dir) / "prompt" / f"{prompt_cache_key(base_model)}.safetensors"
     if path is not None and path.exists():
@@ -133,9 +133,6 @@ def load_prompt_embeddings(base_model: Path, cache_dir: Path | None) -> PromptEm
     prompt = compute_prompt_embeddings(base_model)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        os.close(fd)
-        save_file({"c_text": prompt.c_text.contiguous(), "pooled": prompt.pooled.contiguous(),
-                   "face_index": torch.tensor(prompt.face_index)}, tmp)
-        os.replace(tmp, path)
+        write_atomically(path, save({"c_text": prompt.c_text.contiguous(), "pooled": prompt.pooled.contiguous(),
+                                     "face_index": torch.tensor(prompt.face_index)}))
     return prompt
