@@ -42,7 +42,7 @@ from typing import Mapping, Set
 import numpy as np
 
 from faceme_core.library.clustering_eval import BCubedScore, bcubed, synthetic_embeddings
-from faceme_core.library.clustering_graph import similar_pairs
+from faceme_core.library.clustering_graph import Edges, similar_pairs
 from faceme_core.library.clustering_linkage import (
     attach_to_nearest,
     average_linkage_groups,
@@ -80,18 +80,45 @@ class ClusteringParams:
     min_faces: the density rule: a new person needs at least this many mutually similar faces
         (like Immich's "minimum recognized faces"); smaller groups stay unassigned.
     embedding_dim: the model's vector length, checked on every input (None: not checked).
+    reliable_quality: faces whose quality score (``faces.quality``: size, sharpness, noise, pose)
+        is below this are "poor": their embeddings are noisy, and a wrong group is worse than an
+        unassigned face (its faces get offered as references, and a restore would then give a
+        person someone else's identity). Poor faces never form or seed a new person; they join
+        a person only at ``poor_join_similarity``, else stay unassigned (the review queue
+        suggests their nearest person).
+    poor_join_similarity: the closer match a poor face needs; a pair of faces needs the
+        stricter threshold of the two.
     """
 
     model_id: str
     join_similarity: float
     min_faces: int = 2
     embedding_dim: int | None = None
+    reliable_quality: float = 0.0
+    poor_join_similarity: float | None = None
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.join_similarity <= 1.0:
             raise ValueError(f"join_similarity: expected a cosine similarity in [-1, 1], got {self.join_similarity}")
         if self.min_faces < 1:
             raise ValueError(f"min_faces: expected at least 1, got {self.min_faces}")
+        if self.poor_join_similarity is not None and not self.join_similarity <= self.poor_join_similarity <= 1.0:
+            raise ValueError(
+                f"poor_join_similarity: expected a cosine similarity in [join_similarity, 1], got "
+                f"{self.poor_join_similarity}"
+            )
+
+    def face_thresholds(self, quality: np.ndarray | None, n: int) -> np.ndarray:
+        """The similarity each of ``n`` faces needs to join anyone: ``join_similarity``, or
+        ``poor_join_similarity`` for faces below ``reliable_quality`` (no ``quality``: all reliable)."""
+        thresholds = np.full(n, self.join_similarity, dtype=np.float32)
+        if quality is None or self.poor_join_similarity is None:
+            return thresholds
+        quality = np.asarray(quality, dtype=np.float32)
+        if quality.shape != (n,):
+            raise ValueError(f"quality: expected one score per face ({n}), got shape {quality.shape}")
+        thresholds[quality < self.reliable_quality] = self.poor_join_similarity
+        return thresholds
 
 
 # dlib ResNet (dlib_face_recognition_resnet_model_v1): dlib's own rule is "same person if the
@@ -99,10 +126,17 @@ class ClusteringParams:
 # on our test photos their norms are 1.30-1.67 (median 1.41). For norms n, d^2 = 2n^2(1 - cos), so
 # d = 0.6 is cos = 1 - 0.18 / n^2 = 0.909 at the median norm (a fit over the 300 face pairs of the
 # test photos gives 0.911 where d = 0.6). That rule is tuned for verification (LFW); for grouping,
-# dlib's own face_clustering.py example uses 0.5 (cos ~0.937), and on the test photos average
-# linkage is best at 0.94-0.95 (raw distance ~0.47: old scans and children put different people at
-# 0.93-0.97). 0.94 is the conservative end of that plateau. min_faces 2: albums hold many people
-# with only two or three photos; a pair of look-alikes at 0.94 is rarer than a true pair.
+# dlib's own face_clustering.py example uses 0.5 (cos ~0.937). Old scans and children put different
+# people at 0.93-0.97: through the library's analyzer, a child of a faded print scan scores 0.946
+# with an adult woman of a film still. join 0.95 keeps them apart (test photos, 25 faces of 16
+# people: P 1.00 R 0.96; at 0.94 P 0.96, that pair merged). min_faces 2: albums hold many people
+# with only two or three photos.
+# Poor faces: on strongly degraded copies of the test photos (long side 240 px, blur, noise, JPEG
+# 35-60; three draws of 79-134 faces each) different people reach 0.96 when either face scores
+# below 0.5, and same-person pairs of such faces median only 0.93. With reliable_quality 0.4 and
+# poor_join_similarity 0.96, BCubed precision is 1.00 on all three draws (recall 0.51-0.64, the rest
+# unassigned with a suggestion); quality 0.3 left one wrong group in one draw (P 0.987).
+# tests/library/test_degraded_grouping.py measures it on a fresh draw.
 #
 # insightface glintr100 (ArcFace, antelopev2): on album photos (old, degraded, years apart) the
 # same person typically scores 0.4-0.5, higher on good photos; different people rarely exceed
@@ -111,11 +145,17 @@ class ClusteringParams:
 # (similarity 0.5; lowered from 0.6 because different people were merged, immich PR #7689), with
 # nearest-neighbour joining and 3 minimum faces. Our new groups need a MEAN similarity above the
 # threshold (average linkage), which a person at a typical 0.4-0.5 would fail at 0.5, so we set
-# 0.4: above the strangers' tail, below the typical same-person score. min_faces 2 as for dlib.
-# Not measured here: no ArcFace weights are available offline.
+# 0.4: above the strangers' tail, below the typical same-person score. Poor faces need 0.5 (Immich's
+# own setting). Not measured here: no ArcFace weights are available offline.
 _PARAMS = {
-    DLIB_MODEL_ID: ClusteringParams(model_id=DLIB_MODEL_ID, join_similarity=0.94, min_faces=2, embedding_dim=128),
-    ARCFACE_MODEL_ID: ClusteringParams(model_id=ARCFACE_MODEL_ID, join_similarity=0.4, min_faces=2, embedding_dim=512),
+    DLIB_MODEL_ID: ClusteringParams(
+        model_id=DLIB_MODEL_ID, join_similarity=0.95, min_faces=2, embedding_dim=128,
+        reliable_quality=0.4, poor_join_similarity=0.96,
+    ),
+    ARCFACE_MODEL_ID: ClusteringParams(
+        model_id=ARCFACE_MODEL_ID, join_similarity=0.4, min_faces=2, embedding_dim=512,
+        reliable_quality=0.4, poor_join_similarity=0.5,
+    ),
 }
 
 
@@ -134,6 +174,7 @@ def assign_to_people(
     params: ClusteringParams,
     rejected: Set[tuple[int, int]] = frozenset(),
     photos: np.ndarray | None = None,
+    quality: np.ndarray | None = None,
 ) -> list[int | None]:
     """For each row of ``vectors`` (n, d): the person id it joins, or None.
 
@@ -146,8 +187,11 @@ def assign_to_people(
     ``photos`` (n,): two rows of one photo never join the same person; the more similar one does
     and the other tries its next best person. (That a person already holds a face of a row's photo
     is the caller's to say, as a rejection.)
+
+    ``quality`` (n,): each face's quality score; poor faces need ``params.poor_join_similarity``.
     """
-    choices, sims = _nearest_people(vectors, people, params, rejected)
+    thresholds = params.face_thresholds(quality, len(np.asarray(vectors)))
+    choices, sims = _nearest_people(vectors, people, params, rejected, thresholds)
     if photos is None:
         return choices
     photos = _check_photos(photos, len(choices))
@@ -161,7 +205,7 @@ def assign_to_people(
         for row in losers:
             refused[row].add(choices[row])
         local = {(k, pid) for k, row in enumerate(losers) for pid in refused[row]}
-        again, again_sims = _nearest_people(np.asarray(vectors)[losers], people, params, local)
+        again, again_sims = _nearest_people(np.asarray(vectors)[losers], people, params, local, thresholds[losers])
         for k, row in enumerate(losers):
             choices[row], sims[row] = again[k], again_sims[k]
 
@@ -186,6 +230,7 @@ def _nearest_people(
     people: Mapping[int, np.ndarray],
     params: ClusteringParams,
     rejected: Set[tuple[int, int]],
+    thresholds: np.ndarray,
 ) -> tuple[list[int | None], list[float]]:
     """``assign_to_people`` without the photo rule: each row's person and that similarity."""
     x = _unit_rows(vectors, params, "vectors")
@@ -211,14 +256,18 @@ def _nearest_people(
                     sims[row - start, starts[k] : starts[k + 1]] = -np.inf
         best = sims.argmax(axis=1)
         best_sim = sims[np.arange(len(best)), best]
-        for offset in np.nonzero(best_sim >= params.join_similarity)[0]:
+        for offset in np.nonzero(best_sim >= thresholds[start : start + len(best_sim)])[0]:
             result[start + offset] = ids[owner[best[offset]]]
             result_sims[start + offset] = float(best_sim[offset])
     return result, result_sims
 
 
 def group_unassigned(
-    vectors: np.ndarray, params: ClusteringParams, method: str = "auto", photos: np.ndarray | None = None
+    vectors: np.ndarray,
+    params: ClusteringParams,
+    method: str = "auto",
+    photos: np.ndarray | None = None,
+    quality: np.ndarray | None = None,
 ) -> np.ndarray:
     """Labels (n,) int64 for faces that belong to no person yet: 0..k-1 for new people (largest
     first), -1 for faces that stay unassigned.
@@ -233,11 +282,21 @@ def group_unassigned(
     2-core test machine (benchmarks/bench_clustering.py).
 
     ``photos`` (n,): faces of one photo never share a label (see the module docstring).
+    ``quality`` (n,): poor faces (``ClusteringParams.reliable_quality``) take no part in step 1 and
+    attach in step 2 only at ``poor_join_similarity``.
     """
     x = _unit_rows(vectors, params, "vectors")
     photos = _check_photos(photos, len(x))
-    edges = without_same_photo(similar_pairs(x, params.join_similarity, method), photos)
-    groups = average_linkage_groups(x, edges, params.join_similarity, photos)
+    thresholds = params.face_thresholds(quality, len(x))
+    edges = _close_enough(without_same_photo(similar_pairs(x, params.join_similarity, method), photos), thresholds)
+    reliable = np.flatnonzero(thresholds <= params.join_similarity)
+    groups = [
+        reliable[group]
+        for group in average_linkage_groups(
+            x[reliable], subgraph(edges, reliable, len(x)), params.join_similarity,
+            None if photos is None else photos[reliable],
+        )
+    ]
     labels = labels_from_groups(len(x), [g for g in groups if len(g) >= params.min_faces])
     labels = attach_to_nearest(labels, edges, photos=photos)
     return labels if photos is None else split_same_photo(labels, x, photos)
@@ -250,6 +309,7 @@ def recluster(
     params: ClusteringParams,
     method: str = "auto",
     photos: np.ndarray | None = None,
+    quality: np.ndarray | None = None,
 ) -> np.ndarray:
     """Group every face again; labels (n,) int64, -1 for unassigned faces.
 
@@ -270,6 +330,9 @@ def recluster(
     choice; (4) faces still alone join the label of their nearest labelled face within the
     threshold, never a rejected person's.
 
+    ``quality``: poor free faces (``ClusteringParams.reliable_quality``) are not grouped in step 3;
+    they join a label only through a neighbour at ``poor_join_similarity``.
+
     Labels are group numbers, not person ids: ``keep_person_ids`` tells which existing person each
     label continues, so names survive a recluster.
     """
@@ -281,7 +344,8 @@ def recluster(
         if pid in rejected_by_row.get(row, ()):
             raise ValueError(f"locked/rejected: row {row} is both assigned to and rejected from person {pid}")
     photos = _check_photos(photos, n)
-    edges = without_same_photo(similar_pairs(x, params.join_similarity, method), photos)
+    thresholds = params.face_thresholds(quality, n)
+    edges = _close_enough(without_same_photo(similar_pairs(x, params.join_similarity, method), photos), thresholds)
 
     # 1. Locked people are fixed groups, one label each.
     label_of_person = {pid: k for k, pid in enumerate(sorted({int(pid) for pid in locked.values()}))}
@@ -299,7 +363,10 @@ def recluster(
     # 2. Each free face's choice: the locked person holding its nearest face.
     choice = attach_to_nearest(labels, edges, forbidden)
 
-    # 3. Free faces grouped among themselves.
+    # 3. Free reliable faces grouped among themselves; poor ones keep their own choice.
+    poor = free[thresholds[free] > params.join_similarity]
+    labels[poor] = choice[poor]
+    free = free[thresholds[free] <= params.join_similarity]
     groups = average_linkage_groups(
         x[free], subgraph(edges, free, n), params.join_similarity, None if photos is None else photos[free]
     )
@@ -356,6 +423,12 @@ def keep_person_ids(
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def _close_enough(edges: Edges, thresholds: np.ndarray) -> Edges:
+    """The edges whose similarity meets the stricter threshold of their two faces."""
+    keep = edges.sims >= np.maximum(thresholds[edges.rows], thresholds[edges.cols])
+    return Edges(edges.rows[keep], edges.cols[keep], edges.sims[keep])
 
 
 def _unit_rows(vectors: np.ndarray, params: ClusteringParams, name: str) -> np.ndarray:

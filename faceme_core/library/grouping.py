@@ -23,7 +23,10 @@ def _face_rows(conn: Connection, model_id: str):
     """Every face with an embedding of ``model_id``, with its current assignment (ordered by face id)."""
     faces, embeddings, assignments = schema.faces, schema.embeddings, schema.assignments
     return conn.execute(
-        select(faces.c.id, faces.c.photo_id, embeddings.c.vector, assignments.c.person_id, assignments.c.source)
+        select(
+            faces.c.id, faces.c.photo_id, faces.c.quality, embeddings.c.vector, assignments.c.person_id,
+            assignments.c.source,
+        )
         .join(embeddings, (embeddings.c.face_id == faces.c.id) & (embeddings.c.model_id == model_id))
         .join(assignments, assignments.c.face_id == faces.c.id, isouter=True)
         .order_by(faces.c.id)
@@ -87,7 +90,8 @@ def assign_new_faces(conn: Connection, model_id: str) -> int:
             people_in_photo[row.photo_id].add(row.person_id)
     rejected |= {(index, pid) for index, row in enumerate(pending) for pid in people_in_photo.get(row.photo_id, ())}
 
-    choices = clustering.assign_to_people(vectors, people, params, rejected, photos)
+    quality = np.array([row.quality for row in pending], dtype=np.float32)
+    choices = clustering.assign_to_people(vectors, people, params, rejected, photos, quality)
     _assign(
         conn, [(row.id, person) for row, person in zip(pending, choices, strict=True) if person is not None], "auto"
     )
@@ -95,7 +99,7 @@ def assign_new_faces(conn: Connection, model_id: str) -> int:
     left = [index for index, person in enumerate(choices) if person is None]
     if not left:
         return 0
-    labels = clustering.group_unassigned(vectors[left], params, photos=photos[left])
+    labels = clustering.group_unassigned(vectors[left], params, photos=photos[left], quality=quality[left])
     created = 0
     pairs = []
     for label in sorted({int(label) for label in labels if label >= 0}):
@@ -123,7 +127,10 @@ def recluster_all(conn: Connection, model_id: str) -> int:
     }
     rejected = _rejections(conn, {row.id: index for index, row in enumerate(rows)})
     photos = np.array([row.photo_id for row in rows])
-    labels = [int(label) for label in clustering.recluster(vectors, locked, rejected, params, photos=photos)]
+    quality = np.array([row.quality for row in rows], dtype=np.float32)
+    labels = [
+        int(label) for label in clustering.recluster(vectors, locked, rejected, params, photos=photos, quality=quality)
+    ]
 
     current = {index: row.person_id for index, row in enumerate(rows) if row.person_id is not None}
     person_of_label = clustering.keep_person_ids(np.asarray(labels), locked, current, rejected)

@@ -27,9 +27,14 @@ def near(centre: np.ndarray, rng: np.random.Generator, spread: float = 0.02) -> 
 
 
 def add_faces(
-    library: Library, folder: Path, vectors: list[np.ndarray], photo_of: list[int] | None = None
+    library: Library,
+    folder: Path,
+    vectors: list[np.ndarray],
+    photo_of: list[int] | None = None,
+    quality: list[float] | None = None,
 ) -> list[int]:
-    """One face per vector (in photo ``photo_of[i]``, default one photo each); returns the face ids."""
+    """One face per vector (in photo ``photo_of[i]``, default one photo each; quality score
+    ``quality[i]``, default 0.9); returns the face ids."""
     photo_of = photo_of if photo_of is not None else list(range(len(vectors)))
     with library.transaction() as conn:
         set_meta(conn, ACTIVE_MODEL_KEY, MODEL)
@@ -47,13 +52,14 @@ def add_faces(
                     content_hash=f"h{photo}",
                 )
             ).inserted_primary_key[0]
+    quality = quality if quality is not None else [0.9] * len(vectors)
     return [
-        add_face(library, photo_ids[photo], vector, index)
-        for index, (vector, photo) in enumerate(zip(vectors, photo_of, strict=True))
+        add_face(library, photo_ids[photo], vector, index, score)
+        for index, (vector, photo, score) in enumerate(zip(vectors, photo_of, quality, strict=True))
     ]
 
 
-def add_face(library: Library, photo_id: int, vector: np.ndarray, index: int = 0) -> int:
+def add_face(library: Library, photo_id: int, vector: np.ndarray, index: int = 0, quality: float = 0.9) -> int:
     """One more face (box ``index`` steps to the right) in an existing photo; returns its id."""
     with library.transaction() as conn:
         face_id = conn.execute(
@@ -65,7 +71,7 @@ def add_face(library: Library, photo_id: int, vector: np.ndarray, index: int = 0
                 y1=8.0,
                 points=points_to_blob(np.zeros((5, 2), np.float32)),
                 score=1.0,
-                quality=0.9,
+                quality=quality,
             )
         ).inserted_primary_key[0]
         conn.execute(

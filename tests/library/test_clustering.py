@@ -3,6 +3,8 @@ constraints, BCubed, and grouping quality on synthetic and real dlib embeddings.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -162,9 +164,12 @@ def test_synthetic_people_are_found():
         rng = np.random.default_rng(seed)
         vectors, truth = synthetic_embeddings(list(rng.integers(3, 11, 12)), seed=seed)
         scores.append(bcubed(group_unassigned(vectors, params), truth))
-    # Measured: F 0.94-1.00 per seed, mean 0.97 (over 20 seeds: mean 0.971, worst 0.93).
-    assert np.mean([s.f for s in scores]) >= 0.95
-    assert min(s.precision for s in scores) >= 0.9
+    # Measured at join 0.95 (raised from 0.94 for precision on real old photos): P 1.00 on every
+    # seed, F mean 0.92 over these 5 (over 20 seeds: mean 0.88, worst 0.77; at 0.94 it was mean
+    # 0.97 with P down to 0.9). A missed join leaves faces unassigned with a suggestion; a wrong
+    # join gives a restore someone else's identity.
+    assert np.mean([s.f for s in scores]) >= 0.9
+    assert min(s.precision for s in scores) >= 0.99
 
 
 def test_arcface_scale_people_are_found():
@@ -398,7 +403,11 @@ def test_real_faces_join_their_person(real_faces):
             rows[("conf_1", "album/group_four_conference.jpg")],
         ]
     ]
-    assert assign_to_people(new, people, params) == [1, 2, 3, None]
+    # The boy of two photos scores 0.948 here, under the 0.95 join that keeps the faded-scan child
+    # and the film-still woman (0.946) apart: he is left unassigned, for the review queue.
+    assert assign_to_people(new, people, params) == [1, 2, None, None]
+    lenient = dataclasses.replace(params, join_similarity=0.94)
+    assert assign_to_people(new, people, lenient) == [1, 2, 3, None]
 
 
 def test_dlib_raw_norms_match_the_documented_threshold(real_faces):
