@@ -13,6 +13,7 @@ import numpy as np
 
 from faceme_core.errors import ModelMissingError
 from faceme_core.faces.base import FaceBackend
+from faceme_core.faces.plausibility import is_plausible_face
 from faceme_core.faces.quality import MIN_EYE_DISTANCE_PX, face_quality
 from faceme_core.faces.types import Face, PhotoFaces, SkippedFace
 from faceme_core.image_types import Photo
@@ -42,7 +43,10 @@ class FaceAnalyzer:
     def analyze_rgb(self, rgb: np.ndarray) -> PhotoFaces:
         """Faces left to right (then top to bottom), so "face 1" is the leftmost one."""
         check_rgb8(rgb)
-        detections = sorted(self.backend.detect(rgb), key=lambda d: (d.box[0], d.box[1]))
+        # Detector false positives (letters, brick, leaves) are not faces: dropped, not "skipped".
+        detections = sorted(
+            (d for d in self.backend.detect(rgb) if is_plausible_face(d)), key=lambda d: (d.box[0], d.box[1])
+        )
         faces, skipped = [], []
         for detection in detections:
             reason = skip_reason(detection.eye_distance)

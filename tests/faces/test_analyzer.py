@@ -35,7 +35,9 @@ class ListBackend:
 def _detection(x: float, eye_distance: float) -> Detection:
     points = np.array([[x, 50], [x + eye_distance, 50], [x + eye_distance / 2, 60], [x, 70], [x + eye_distance, 70]],
                       dtype=np.float32)
-    return Detection(box=(x - 5, 40, x + eye_distance + 5, 80), points=points, score=0.9)
+    half_width = eye_distance / 0.84  # eyes ~0.42 box widths apart, as in real detections
+    centre = x + eye_distance / 2
+    return Detection(box=(centre - half_width, 40, centre + half_width, 80), points=points, score=0.9)
 
 
 def test_small_faces_are_skipped_with_the_reason_and_faces_come_left_to_right():
