@@ -26,6 +26,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="keep a render only when its ArcFace similarity to the source is above this")
     parser.add_argument("--attempts", type=int, default=DEFAULT_ATTEMPTS, help="renders tried per target")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pose-clusters", type=int, default=3, help="k of the pose k-means (paper: 3)")
+    parser.add_argument("--expression-clusters", type=int, default=3,
+                        help="k of the expression k-means inside each pose cluster (paper: 3)")
     parser.add_argument("--synthesiser", default="arc2face",
                         help="'arc2face', or 'package.module:factory' returning a Synthesiser")
     parser.add_argument("--device", default="cuda")
@@ -73,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cancel = CancelToken()
     try:
-        config = BuildConfig(threshold=args.threshold, max_attempts=args.attempts, seed=args.seed)
+        config = BuildConfig(threshold=args.threshold, max_attempts=args.attempts, seed=args.seed,
+                             pose_clusters=args.pose_clusters, expression_clusters=args.expression_clusters)
         analyzer, extractor = open_face_models(args.models_dir)
         builder = ReferencePoolBuilder(args.data_root, analyzer, extractor, load_synthesiser(args), config)
         summary = builder.build(progress=print_progress, cancel=cancel)

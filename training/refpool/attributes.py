@@ -63,17 +63,24 @@ def pose_from_landmarks(points: np.ndarray, mean_shape: np.ndarray) -> tuple[np.
 
 
 def expression_descriptor(points: np.ndarray, mean_shape: np.ndarray) -> np.ndarray:
-    """Offsets of the expressive landmarks from the mean shape, after undoing the head's scale, rotation
-    and translation: (len(EXPRESSIVE_POINTS) * 3,), in mean-shape units (so face size does not count)."""
-    _, scale, rotation, translation = pose_from_landmarks(points, mean_shape)
-    if scale <= 0 or not np.isfinite(scale):
-        raise ValueError("landmarks: degenerate fit (zero scale)")
-    # points ~= scale * rotation @ mean + translation  =>  mean frame = rotation.T @ (points - t) / scale
-    normalised = (np.asarray(points, np.float64) - translation) @ rotation / scale
-    centred_mean = mean_shape - mean_shape.mean(axis=0)
-    centred = normalised - normalised.mean(axis=0)
-    spread = float(np.sqrt((centred_mean**2).sum(axis=1).mean()))
-    return ((centred - centred_mean)[list(EXPRESSIVE_POINTS)] / spread).reshape(-1)
+    """Offsets of the expressive landmarks from the mean shape after the best similarity transform
+    (scale, rotation, shift; Umeyama's least squares) maps the points onto it: (len(EXPRESSIVE_POINTS) * 3,),
+    in units of the mean shape's size, so head pose and face size do not count."""
+    points = np.asarray(points, np.float64)
+    mean_shape = np.asarray(mean_shape, np.float64)
+    source, target = points - points.mean(axis=0), mean_shape - mean_shape.mean(axis=0)
+    variance = float((source**2).sum())
+    if variance <= 1e-12:
+        raise ValueError("landmarks: all points coincide")
+    u, singular, vt = np.linalg.svd(target.T @ source)
+    signs = np.ones(3)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        signs[-1] = -1.0  # a rotation, never a mirror image
+    rotation = u @ np.diag(signs) @ vt
+    scale = float((singular * signs).sum()) / variance
+    aligned = scale * source @ rotation.T
+    spread = float(np.sqrt((target**2).sum(axis=1).mean()))
+    return ((aligned - target)[list(EXPRESSIVE_POINTS)] / spread).reshape(-1)
 
 
 class Landmark3DExtractor:
