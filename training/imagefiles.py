@@ -19,13 +19,14 @@ def read_rgb8(path: Path) -> np.ndarray:
     return load_photo(path).rgb8()
 
 
-def write_png(path: Path, rgb: np.ndarray) -> None:
-    """Write a uint8 RGB array as PNG atomically, creating the folder."""
+def write_png(path: Path, rgb: np.ndarray, compress_level: int = 1) -> None:
+    """Write a uint8 RGB array as PNG atomically, creating the folder (fast, light compression by default:
+    these are work files written by the thousand)."""
     rgb = np.asarray(rgb)
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected a uint8 (H, W, 3) array, got {rgb.dtype} {rgb.shape}")
     buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="PNG")
+    Image.fromarray(rgb).save(buffer, format="PNG", compress_level=compress_level)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, buffer.getvalue())

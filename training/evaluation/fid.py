@@ -21,7 +21,7 @@ FeatureNetwork = Callable[[np.ndarray], np.ndarray]
 
 def frechet_distance(mu_a: np.ndarray, sigma_a: np.ndarray, mu_b: np.ndarray, sigma_b: np.ndarray) -> float:
     diff = np.asarray(mu_a, np.float64) - np.asarray(mu_b, np.float64)
-    covmean, _ = linalg.sqrtm(sigma_a @ sigma_b, disp=False)
+    covmean = linalg.sqrtm(sigma_a @ sigma_b)
     if not np.isfinite(covmean).all():  # singular product: nudge both (as pytorch-fid does)
         offset = np.eye(sigma_a.shape[0]) * 1e-6
         covmean = linalg.sqrtm((sigma_a + offset) @ (sigma_b + offset))
