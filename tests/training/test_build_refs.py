@@ -253,3 +253,48 @@ def test_cli_reports_a_missing_pack_as_one_line(tmp_path, capsys):
     (tmp_path / "data" / "gt").mkdir(parents=True)
     assert main(["--data-root", str(tmp_path / "data"), "--models-dir", str(tmp_path / "none")]) == 2
     assert "antelopev2 pack is not installed" in capsys.readouterr().err
+
+
+# --- Arc2Face's identity prompt, on a tiny CLIP text encoder ------------------------------------------------
+
+class WordTokenizer:
+    """Just enough of a CLIP tokenizer: words -> ids, start/end tokens, padding to 77."""
+
+    model_max_length = 77
+    vocabulary = {"<start>": 0, "<end>": 1, "photo": 2, "of": 3, "a": 4, "id": 5, "person": 6}
+
+    def encode(self, text, add_special_tokens=True):
+        ids = [self.vocabulary[w] for w in text.split()]
+        return [0, *ids, 1] if add_special_tokens else ids
+
+    def __call__(self, text, padding, max_length, truncation, return_tensors):
+        import torch
+
+        ids = self.encode(text)
+        ids += [1] * (max_length - len(ids))
+        return type("Encoded", (), {"input_ids": torch.tensor([ids])})()
+
+
+def test_arc2face_prompt_puts_the_arcface_vector_in_place_of_the_id_token():
+    import torch
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    from training.refpool.arc2face import identity_prompt_embeds
+
+    torch.manual_seed(0)
+    encoder = CLIPTextModel(CLIPTextConfig(vocab_size=8, hidden_size=768, intermediate_size=32, num_hidden_layers=1,
+                                           num_attention_heads=2, max_position_embeddings=77, eos_token_id=1)).eval()
+    tokenizer = WordTokenizer()
+    first, second = np.zeros(512, np.float32), np.zeros(512, np.float32)
+    first[0], second[1] = 3.0, 1.0  # normalised inside: (1, 0, ...) and (0, 1, ...)
+    a = identity_prompt_embeds(encoder, tokenizer, first)
+    b = identity_prompt_embeds(encoder, tokenizer, np.stack([first, second]))
+    assert a.shape == (1, 77, 768) and b.shape == (2, 77, 768)
+    assert torch.allclose(a[0], b[0], atol=1e-5)
+    # causal attention: tokens before "id" (start, photo, of, a) do not depend on it, "id" and after do
+    assert torch.allclose(b[0, :4], b[1, :4], atol=1e-6)
+    assert not torch.allclose(b[0, 4], b[1, 4], atol=1e-3) and not torch.allclose(b[0, 6], b[1, 6], atol=1e-3)
+    layer = encoder.get_input_embeddings()
+    plain = encoder(input_ids=torch.tensor([tokenizer.encode("photo of a id person") + [1] * 70]))[0]
+    assert not torch.allclose(plain[0, 4], a[0, 4], atol=1e-3)  # and without the hook the result differs
+    assert len(layer._forward_hooks) == 0  # the swap hook is removed afterwards

@@ -246,3 +246,45 @@ def test_missing_metrics_show_as_na():
     row = SummaryRow("blind", "blind", None, 3, {"psnr": 20.0, "ssim": 0.5, "lpips": None, "musiq": None,
                                                  "fid": None, "lmd": 1.0, "ids": 0.5})
     assert "| FaceMe, blind (no references) | 3 | 20.00 | 0.500 | n/a | n/a | n/a | 1.000 | 0.500 |" in markdown_table([row])
+
+
+# --- the command line, on the tiny engine ------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_cli_evaluates_with_the_tiny_engine_and_antelopev2(tmp_path, capsys):
+    import shutil
+
+    from tests.conftest import FACES_DIR
+    from tests.support.tiny_insightface import build_tiny_landmark_3d68
+    from tests.support.tiny_models import build_tiny_model_dir
+    from training.evaluate import main
+
+    paths = build_tiny_model_dir(tmp_path / "models", with_antelopev2=True)
+    build_tiny_landmark_3d68(paths.antelopev2)
+    (tmp_path / "gt" / "hepburn").mkdir(parents=True)
+    (tmp_path / "refs" / "hepburn").mkdir(parents=True)
+    shutil.copy(FACES_DIR / "Hepburn01.png", tmp_path / "gt" / "hepburn" / "a.png")
+    shutil.copy(FACES_DIR / "Hepburn02.png", tmp_path / "refs" / "hepburn" / "r.png")
+    argv = ["--gt", str(tmp_path / "gt"), "--refs", str(tmp_path / "refs"), "--out", str(tmp_path / "out"),
+            "--models-dir", str(tmp_path / "models"), "--device", "cpu", "--sampler", "ddim-30", "--steps", "1",
+            "--no-lpips", "--no-fid"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "| FaceMe, with references | 1 |" in out and "| FaceMe, blind (no references) | 1 |" in out
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "- LPIPS: skipped (--no-lpips)" in report and "steps 1" in report
+    with open(tmp_path / "out" / "table1.csv") as handle:
+        rows = {r["method"]: r for r in csv.DictReader(handle)}
+    assert rows["references"]["lpips"] == "" and -1.0 <= float(rows["references"]["ids"]) <= 1.0
+    assert float(rows["references"]["lmd"]) >= 0.0 and float(rows["input"]["psnr"]) > 5.0
+    blind = read_rgb8(tmp_path / "out" / "restored" / "blind" / "hepburn" / "a.png")
+    with_refs = read_rgb8(tmp_path / "out" / "restored" / "references" / "hepburn" / "a.png")
+    assert blind.shape == with_refs.shape == (512, 512, 3) and not np.array_equal(blind, with_refs)
+    assert (tmp_path / "out" / "contact_sheet.png").is_file()
+
+
+def test_cli_reports_a_bad_test_set_as_one_line(tmp_path, capsys):
+    from training.evaluate import main
+
+    assert main(["--gt", str(tmp_path / "nope"), "--refs", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert "not a folder" in capsys.readouterr().err
