@@ -49,7 +49,9 @@ class FaceMeTrainable(nn.Module):
         ``drop_identity`` is set (Stage II's replacement by the plain text prompt)."""
         batch, slots = clip.shape[:2]
         valid = torch.arange(slots, device=clip.device)[None] < reference_count[:, None].to(clip.device)
-        tokens = self.mix(clip[valid].float(), arcface[valid].float())  # one Mix call for the whole batch
+        dtype = next(self.mix.parameters()).dtype  # float32, or float16 when DeepSpeed casts the module
+        with torch.set_grad_enabled(self.train_mix and torch.is_grad_enabled()):
+            tokens = self.mix(clip[valid].to(dtype), arcface[valid].to(dtype))  # one Mix call for the batch
         rows, start = [], 0
         for sample in range(batch):
             count = int(reference_count[sample])

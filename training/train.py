@@ -256,6 +256,8 @@ def _after_step(config, accelerator, model, frozen, dataset, position, loss, lr_
     step = position.step
     if step % config.log_every == 0 or step == 1:
         logs = {"loss": loss, "lr": lr_scheduler.get_last_lr()[0]}
+        if torch.cuda.is_available():  # the figure the README's memory table asks users to report
+            logs["peak_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30
         accelerator.log(logs, step=step)
         if accelerator.is_main_process:
             rate = step / max(time.monotonic() - began, 1e-9)
