@@ -298,3 +298,28 @@ def test_arc2face_prompt_puts_the_arcface_vector_in_place_of_the_id_token():
     plain = encoder(input_ids=torch.tensor([tokenizer.encode("photo of a id person") + [1] * 70]))[0]
     assert not torch.allclose(plain[0, 4], a[0, 4], atol=1e-3)  # and without the hook the result differs
     assert len(layer._forward_hooks) == 0  # the swap hook is removed afterwards
+
+
+# --- the pool feeds training.prepare ------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_the_built_pool_is_what_prepare_reads(tiny_models, tmp_path):
+    from training.imagefiles import write_png
+    from training.layout import read_manifest
+    from training.prepare import load_feature_models, prepare
+
+    landmark_pack = tmp_path / "landmarks"  # not in the shared tiny_models folder: other tests read it
+    build_tiny_landmark_3d68(landmark_pack, sensitivity=2.0)
+    analyzer, encoder = load_feature_models(tiny_models)
+    for i in range(4):
+        write_png(tmp_path / "gt" / f"{i}.png", blocky_image(i, 256))
+    ReferencePoolBuilder(tmp_path, analyzer, Landmark3DExtractor(landmark_pack),
+                         ScriptedSynthesiser(good_from=1),
+                         BuildConfig(threshold=0.9, pose_clusters=2, expression_clusters=1)).build()
+    layout = DataLayout(tmp_path)
+    result = prepare(layout, analyzer, encoder)
+    assert result.samples == 4 and result.no_face == () and result.computed == 4 + 8
+    entries = read_manifest(layout)
+    assert [len(e.pool) for e in entries] == [3, 3, 3, 3]  # own features first, then both renders
+    assert entries[0].pool[0] == layout.features_relative("gt/0.png")
+    assert entries[0].pool[1] == layout.features_relative("refs/0/p0e0.png")
