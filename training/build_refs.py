@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from faceme_core.errors import FaceMeError
-from faceme_core.tasks import Cancelled, CancelToken, TaskProgress
+from faceme_core.tasks import Cancelled, CancelToken
+from training.console import print_progress
 from training.refpool.builder import DEFAULT_ATTEMPTS, DEFAULT_THRESHOLD, BuildConfig, ReferencePoolBuilder
 
 
@@ -63,13 +64,6 @@ def open_face_models(models_dir: Path | None):
     if not pack_is_installed(pack):
         raise ModelMissingError(f"the antelopev2 pack is not installed in {pack}: run `faceme models download antelopev2`")
     return FaceAnalyzer(InsightFaceBackend(pack)), Landmark3DExtractor(pack)
-
-
-def print_progress(event: TaskProgress) -> None:
-    total = "?" if event.total is None else event.total
-    eta = "" if event.eta_seconds is None else f" eta {event.eta_seconds / 60:.1f} min"
-    print(f"\r{event.stage}: {event.done}/{total}{eta} {event.item or ''}"[:160].ljust(80), end="", file=sys.stderr,
-          flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

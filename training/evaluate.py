@@ -19,7 +19,7 @@ from pathlib import Path
 from faceme_core.engine.options import REFERENCE_SAMPLER, SAMPLER_PRESETS, RestoreOptions
 from faceme_core.errors import FaceMeError, ModelMissingError
 from faceme_core.tasks import Cancelled, CancelToken
-from training.build_refs import print_progress
+from training.console import print_progress
 from training.evaluation.report import write_contact_sheet, write_reports
 from training.evaluation.runner import EvaluationConfig, Scorers, run_evaluation
 from training.evaluation.testset import discover
@@ -94,13 +94,30 @@ def _optional(metric: str, missing: dict[str, str], load):
         return None
 
 
+def reference_loader(analyzer, skipped: list[str]):
+    """Load an identity's references, leaving out (and noting) photos without a usable face."""
+    from faceme_core.restore.references import load_reference
+
+    def load(paths):
+        faces = []
+        for path in paths:
+            try:
+                faces.append(load_reference(Path(path), analyzer)[0])
+            except FaceMeError as error:
+                skipped.append(str(error))
+        if not faces:
+            raise FaceMeError(f"no usable reference among {', '.join(str(p) for p in paths)}")
+        return faces
+
+    return load
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         from faceme_core.faces.analyzer import FaceAnalyzer
         from faceme_core.faces.insightface_backend import InsightFaceBackend
         from faceme_core.models.store import resolve_model_paths
-        from faceme_core.restore.references import load_reference_set
         from training.evaluation.restorers import EngineFaceRestorer
 
         faces = discover(args.gt, args.refs, args.lq)
@@ -113,11 +130,13 @@ def main(argv: list[str] | None = None) -> int:
         analyzer = FaceAnalyzer(InsightFaceBackend(paths.antelopev2))
         scorers = build_scorers(paths.antelopev2, args)
         restorer = EngineFaceRestorer.open(paths, options, device=args.device)
+        skipped: list[str] = []
         evaluation = run_evaluation(
-            faces, restorer, lambda refs: load_reference_set(refs, analyzer).faces, scorers, args.out,
+            faces, restorer, reference_loader(analyzer, skipped), scorers, args.out,
             EvaluationConfig(degradation_seed=args.degradation_seed, max_references=args.max_references),
             progress=print_progress, cancel=CancelToken())
         notes = [f"{metric.upper()}: {why}" for metric, why in sorted(scorers.missing.items())]
+        notes += [f"reference left out: {reason}" for reason in skipped]
         notes.append(f"settings: sampler {options.sampler}, steps {options.step_count()}, identity strength "
                      f"{options.identity_strength:g}, seed {options.seed}, degradation seed {args.degradation_seed}"
                      + (" (given LQ images)" if args.lq else ""))

@@ -182,6 +182,18 @@ def test_an_interrupted_build_resumes_where_it_stopped(tmp_path):
     assert again.calls == []
 
 
+def test_a_deleted_render_is_rendered_again_with_the_same_seed(tmp_path):
+    make_gt(tmp_path, 4)
+    config = BuildConfig(threshold=0.9, pose_clusters=2, expression_clusters=1)
+    first = ScriptedSynthesiser(good_from=2)
+    ReferencePoolBuilder(tmp_path, fake_analyzer(), ColourAttributes(), first, config).build()
+    (tmp_path / "refs" / "00001" / "p1e0.png").unlink()
+    again = ScriptedSynthesiser(good_from=2)
+    summary = ReferencePoolBuilder(tmp_path, fake_analyzer(), ColourAttributes(), again, config).build()
+    assert again.calls == [c for c in first.calls if c[:3] == ("gt/00001.png", "p1e0", 2)]
+    assert summary.kept == 8 and (tmp_path / "refs" / "00001" / "p1e0.png").is_file()
+
+
 def test_unreadable_ground_truth_is_listed_not_fatal(tmp_path):
     make_gt(tmp_path, 4)
     (tmp_path / "gt" / "broken.png").write_bytes(b"not a png")

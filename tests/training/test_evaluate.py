@@ -265,6 +265,7 @@ def test_cli_evaluates_with_the_tiny_engine_and_antelopev2(tmp_path, capsys):
     (tmp_path / "refs" / "hepburn").mkdir(parents=True)
     shutil.copy(FACES_DIR / "Hepburn01.png", tmp_path / "gt" / "hepburn" / "a.png")
     shutil.copy(FACES_DIR / "Hepburn02.png", tmp_path / "refs" / "hepburn" / "r.png")
+    write_png(tmp_path / "refs" / "hepburn" / "thumb.png", np.full((16, 16, 3), 128, np.uint8))  # face too small
     argv = ["--gt", str(tmp_path / "gt"), "--refs", str(tmp_path / "refs"), "--out", str(tmp_path / "out"),
             "--models-dir", str(tmp_path / "models"), "--device", "cpu", "--sampler", "ddim-30", "--steps", "1",
             "--no-lpips", "--no-fid"]
@@ -273,6 +274,7 @@ def test_cli_evaluates_with_the_tiny_engine_and_antelopev2(tmp_path, capsys):
     assert "| FaceMe, with references | 1 |" in out and "| FaceMe, blind (no references) | 1 |" in out
     report = (tmp_path / "out" / "report.md").read_text()
     assert "- LPIPS: skipped (--no-lpips)" in report and "steps 1" in report
+    assert "- reference left out: " in report and "thumb.png" in report
     with open(tmp_path / "out" / "table1.csv") as handle:
         rows = {r["method"]: r for r in csv.DictReader(handle)}
     assert rows["references"]["lpips"] == "" and -1.0 <= float(rows["references"]["ids"]) <= 1.0

@@ -252,7 +252,10 @@ class ReferencePoolBuilder:
         return loaded
 
     def _decisions(self) -> list[RenderDecision]:
-        return [RenderDecision(**record) for record in self.decisions_log.read()]
+        """Every logged attempt, less "kept" lines whose render file has gone (that attempt is redone:
+        same seed, same render)."""
+        decisions = [RenderDecision(**record) for record in self.decisions_log.read()]
+        return [d for d in decisions if not (d.outcome == KEPT and not (d.image and self.layout.image(d.image).is_file()))]
 
     def _attempts_made(self) -> dict[tuple[str, str], int]:
         made: dict[tuple[str, str], int] = {}
@@ -261,13 +264,11 @@ class ReferencePoolBuilder:
         return made
 
     def _decided(self) -> dict[tuple[str, str], RenderDecision]:
-        """Pairs with a final decision: a kept render whose file exists, or the last allowed attempt."""
+        """Pairs with a final decision: a kept render, or the last allowed attempt."""
         final: dict[tuple[str, str], RenderDecision] = {}
         for d in self._decisions():
             key = (d.identity, d.target)
-            if d.outcome == KEPT and d.image and self.layout.image(d.image).is_file():
-                final[key] = d
-            elif d.attempt >= self.config.max_attempts and key not in final:
+            if d.outcome == KEPT or (d.attempt >= self.config.max_attempts and key not in final):
                 final[key] = d
         return final
 
