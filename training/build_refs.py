@@ -62,7 +62,8 @@ def open_face_models(models_dir: Path | None):
 
     pack = (models_dir or default_models_dir()) / ANTELOPEV2_DIRNAME
     if not pack_is_installed(pack):
-        raise ModelMissingError(f"the antelopev2 pack is not installed in {pack}: run `faceme models download antelopev2`")
+        raise ModelMissingError(f"the antelopev2 pack is not installed in {pack}: "
+                                "run `faceme models download antelopev2`")
     return FaceAnalyzer(InsightFaceBackend(pack)), Landmark3DExtractor(pack)
 
 

@@ -46,7 +46,7 @@ def blobs(seed=0):
 def test_two_level_clustering_recovers_nine_pose_expression_groups():
     poses, expressions, truth = blobs()
     targets = cluster_targets(poses, expressions)
-    assert len(targets) == 9 and sorted(t.name for t in targets) == sorted(f"p{p}e{e}" for p in range(3) for e in range(3))
+    assert sorted(t.name for t in targets) == sorted(f"p{p}e{e}" for p in range(3) for e in range(3))
     assert all(t.size == 6 for t in targets)
     # each target's exemplar comes from a distinct true group, and its centre is near that group's centre
     assert len({truth[t.exemplar] for t in targets}) == 9

@@ -1,7 +1,8 @@
 """Per-image metrics of Table 1 that need no downloaded network: PSNR, SSIM, IDS and LMD.
 
-PSNR and SSIM are computed on 8-bit RGB (data range 255; SSIM as Wang et al. and BasicSR define it). Identical images have an infinite PSNR; we cap it at
-``PSNR_CAP`` dB so averages stay finite (and say so in the report).
+PSNR and SSIM are computed on 8-bit RGB (data range 255; SSIM as Wang et al. and BasicSR define it).
+Identical images have an infinite PSNR; we cap it at ``PSNR_CAP`` dB so averages stay finite (and say
+so in the report).
 IDS is the ArcFace cosine similarity between restored face and ground truth (antelopev2's glintr100 on
 the aligned crop); LMD the mean distance, in pixels of the 512 crop, between their 68 landmarks.
 """

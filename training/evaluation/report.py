@@ -66,7 +66,8 @@ def markdown_table(rows: Sequence[SummaryRow], *, first_column: str = "method", 
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for row in rows:
         label = METHOD_LABELS.get(row.method, row.method) if row.identity is None else f"{row.identity}: {row.method}"
-        lines.append("| " + " | ".join([label, str(row.faces)] + [format_value(m, row.values[m]) for m, *_ in COLUMNS]) + " |")
+        cells = [label, str(row.faces)] + [format_value(m, row.values[m]) for m, *_ in COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
     if paper_row:
         lines.append("| " + " | ".join(["paper: FaceMe on CelebRef-HQ", "-"]
                                         + [format_value(m, PAPER_FACEME[m]) for m, *_ in COLUMNS]) + " |")

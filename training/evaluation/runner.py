@@ -80,7 +80,8 @@ class Evaluation:
 
 
 def restored_path(out_dir: Path, method: str, face: TestFace) -> Path:
-    return Path(out_dir) / ("lq" if method == INPUT else f"restored/{method}") / f"{Path(face.name).with_suffix('.png')}"
+    folder = "lq" if method == INPUT else f"restored/{method}"
+    return Path(out_dir) / folder / Path(face.name).with_suffix(".png")
 
 
 def run_evaluation(faces: Sequence[TestFace], restorer: FaceRestorer, load_references: ReferenceLoader,

@@ -96,7 +96,8 @@ class Arc2FaceSynthesiser:
         torch_dtype = getattr(torch, dtype)
         text_encoder = CLIPTextModel.from_pretrained(arc2face, subfolder=ARC2FACE_ENCODER_SUBFOLDER,
                                                      torch_dtype=torch_dtype)
-        unet = UNet2DConditionModel.from_pretrained(arc2face, subfolder=ARC2FACE_UNET_SUBFOLDER, torch_dtype=torch_dtype)
+        unet = UNet2DConditionModel.from_pretrained(arc2face, subfolder=ARC2FACE_UNET_SUBFOLDER,
+                                                    torch_dtype=torch_dtype)
         common = dict(text_encoder=text_encoder, unet=unet, safety_checker=None, torch_dtype=torch_dtype)
         if with_controlnet:
             if condition is None:

@@ -255,7 +255,8 @@ class ReferencePoolBuilder:
         """Every logged attempt, less "kept" lines whose render file has gone (that attempt is redone:
         same seed, same render)."""
         decisions = [RenderDecision(**record) for record in self.decisions_log.read()]
-        return [d for d in decisions if not (d.outcome == KEPT and not (d.image and self.layout.image(d.image).is_file()))]
+        return [d for d in decisions
+                if not (d.outcome == KEPT and not (d.image and self.layout.image(d.image).is_file()))]
 
     def _attempts_made(self) -> dict[tuple[str, str], int]:
         made: dict[tuple[str, str], int] = {}
