@@ -29,9 +29,11 @@ def validation_grid(config, model, frozen, dataset) -> np.ndarray:
     was_training = model.training
     model.eval()
     try:
-        # float32: the Restorer moves Mix to its dtype, and Mix's trained weights must stay float32
+        # The Restorer moves Mix to its dtype: give it Mix's own (float32, or float16 under DeepSpeed),
+        # so the weights being trained are never cast.
+        mix_dtype = next(model.mix.parameters()).dtype
         restorer = Restorer(frozen.unet, model.controlnet, frozen.vae, frozen.scheduler_config, None, model.mix,
-                            frozen.prompt, device=str(device), dtype=torch.float32, face_size=config.resolution)
+                            frozen.prompt, device=str(device), dtype=mix_dtype, face_size=config.resolution)
         rows = []
         for index in range(count):
             entry = dataset.entries[index]
@@ -39,8 +41,8 @@ def validation_grid(config, model, frozen, dataset) -> np.ndarray:
             lq = degrade(gt, sample_degradation(config.seed, 0, index))
             features = [dataset.features_of(name) for name in entry.pool[: config.max_references]]
             with torch.inference_mode():
-                tokens = model.mix(torch.stack([f.clip for f in features]).to(device),
-                                   torch.stack([f.arcface for f in features]).to(device)).float().cpu()
+                tokens = model.mix(torch.stack([f.clip for f in features]).to(device, mix_dtype),
+                                   torch.stack([f.arcface for f in features]).to(device, mix_dtype)).float().cpu()
             result = restorer([FaceRequest(lq, IdentityTokens(tokens))],
                               RestoreOptions(steps=config.validation_sampling_steps, seed=config.seed))[0]
             rows.append(np.concatenate([lq, result.image, gt], axis=1))

@@ -162,3 +162,33 @@ def test_checkpoints_keep_the_total_limit(tiny_models, prepared_data, tmp_path):
                          checkpointing_steps=1, checkpoints_total_limit=2)
     run(config)
     assert [p.name for p in list_checkpoints(tmp_path / "run")] == ["checkpoint-2", "checkpoint-3"]
+
+
+def test_bf16_mixed_precision_keeps_trained_weights_and_the_vae_in_float32(tiny_models, prepared_data, tmp_path):
+    from accelerate import Accelerator
+
+    from training.train import build_model
+
+    config = tiny_config(tiny_models, prepared_data.root, tmp_path / "run", mixed_precision="bf16")
+    result = run(config)  # bf16 autocast works on the CPU, so the mixed-precision path runs here
+    assert result.steps == 2 and all(np.isfinite(result.losses))
+    from safetensors.torch import load_file
+
+    assert all(t.dtype == torch.float32 for t in load_file(str(result.weights_dir / "mix" / "mix.safetensors")).values())
+    model, frozen = build_model(config, Accelerator(cpu=True, mixed_precision="bf16"), torch.bfloat16)
+    assert frozen.unet.dtype == torch.bfloat16 and frozen.vae.dtype == torch.float32
+    assert model.controlnet.dtype == torch.float32 and next(model.mix.parameters()).dtype == torch.float32
+
+
+def test_eight_bit_adam_without_bitsandbytes_is_one_clear_error(tiny_models, prepared_data, tmp_path):
+    try:
+        import bitsandbytes  # noqa: F401
+        pytest.skip("bitsandbytes is installed here")
+    except ImportError:
+        pass
+    from training.config import ConfigError
+    from training.train import build_optimizer
+
+    config = tiny_config(tiny_models, prepared_data.root, tmp_path / "run", use_8bit_adam=True)
+    with pytest.raises(ConfigError, match="bitsandbytes"):
+        build_optimizer(config, [torch.nn.Parameter(torch.zeros(2))])
