@@ -1,1 +1,1 @@
-"""Training (both FaceMe stages) on top of faceme_core.engine. Not built yet: see the roadmap in README."""
+"""Training both FaceMe stages on accelerate, on top of faceme_core.engine (see training/README.md)."""

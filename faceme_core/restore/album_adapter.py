@@ -107,7 +107,7 @@ def _face_outcome(face: TaskFace, report: FaceReport) -> FaceOutcome:
                        f"{who}: {len(report.references)} reference(s){identity}{unavailable}")
 
 
-def open_album_restorer(settings: AlbumRestoreSettings, device: str | None = "auto", offload: bool = False,
+def open_album_restorer(settings: AlbumRestoreSettings, device: str | None = "auto", offload: str | bool = "none",
                         models_dir: Path | None = None) -> AlbumRestorer:
     """Load the models (ModelMissingError names what is missing) and return the per-photo restorer."""
     return AlbumRestorer(RestoreSession.open(models_dir, device=device, offload=offload), settings)

@@ -199,3 +199,53 @@ def _recognizer_model():
         initializer=initializers,
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+
+
+# --- the 3D landmark model (1k3d68), used by training's pose/expression attributes -------------------
+
+LANDMARK_3D_FILE = "1k3d68.onnx"
+LANDMARK_3D_INPUT = 192
+LANDMARK_3D_OUTPUTS = 3309  # what insightface keys on: 3309 outputs = 1103 3D points, the last 68 used
+
+
+def build_tiny_landmark_3d68(pack_dir: Path, *, sensitivity: float = 0.05) -> Path:
+    """Write a tiny ``1k3d68.onnx`` into ``pack_dir`` (created if needed) and return its path.
+
+    The real model's signature: input ``data`` (1, 3, 192, 192) float, one output ``fc1`` (1, 3309),
+    insightface's normalisation ((pixel - 127.5) / 128, BGR->RGB swap). Its last 68 points are
+    insightface's mean 3D shape scaled into the crop (output range about [-0.6, 0.6]) plus a small
+    linear function of the 4x4-pooled input (fixed seed-0 weights, ``sensitivity`` per unit input), so
+    different crops give different landmarks, poses and expressions while staying face-like.
+    """
+    from insightface.data import get_object
+    from onnx import TensorProto, helper, numpy_helper
+
+    mean_shape = np.asarray(get_object("meanshape_68.pkl"), dtype=np.float64)
+    bias = np.zeros((LANDMARK_3D_OUTPUTS // 3, 3), dtype=np.float64)
+    # insightface maps output (x, y) in [-1, 1] onto the 192 crop, the face box filling 1/1.5 of it;
+    # the mean shape is already in image orientation (y down, the chin below the brows).
+    bias[-68:] = mean_shape * 0.6
+    rng = np.random.default_rng(0)
+    pooled = 3 * 4 * 4
+    weights = rng.standard_normal((pooled, LANDMARK_3D_OUTPUTS)) * sensitivity / np.sqrt(pooled)
+    initializers = [
+        numpy_helper.from_array(weights.astype(np.float32), "fc_w"),
+        numpy_helper.from_array(bias.reshape(-1).astype(np.float32), "fc_b"),
+    ]
+    nodes = [  # node names avoid "Sub"/"Mul" prefixes: insightface would assume built-in normalisation
+        helper.make_node("AveragePool", ["data"], ["pooled"], name="pool", kernel_shape=[48, 48], strides=[48, 48]),
+        helper.make_node("Flatten", ["pooled"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["fc1"], name="fc"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tiny_1k3d68",
+        [helper.make_tensor_value_info("data", TensorProto.FLOAT, [1, 3, LANDMARK_3D_INPUT, LANDMARK_3D_INPUT])],
+        [helper.make_tensor_value_info("fc1", TensorProto.FLOAT, [1, LANDMARK_3D_OUTPUTS])],
+        initializer=initializers,
+    )
+    pack_dir = Path(pack_dir)
+    pack_dir.mkdir(parents=True, exist_ok=True)
+    path = pack_dir / LANDMARK_3D_FILE
+    _save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), path)
+    return path

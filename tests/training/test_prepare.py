@@ -1,0 +1,79 @@
+"""training.prepare: features computed as inference computes them, a validated manifest, resumable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from faceme_core.engine.identity import clip_pixels, load_clip_id_encoder
+from faceme_core.faces.analyzer import create_analyzer
+from faceme_core.restore.references import load_reference
+from tests.training.conftest import write_raw_dataset
+from training.features import load_features
+from training.layout import TrainingDataError, read_manifest
+from training.prepare import load_feature_models, main, prepare
+
+
+def test_features_equal_what_inference_computes(prepared_data, tiny_models):
+    layout = prepared_data
+    analyzer = create_analyzer("insightface", tiny_models)
+    encoder = load_clip_id_encoder(tiny_models / "photomaker" / "photomaker-v1.bin")
+    for name in ("gt/Hepburn01.png", "refs/hepburn_portrait.jpg"):
+        reference, embedding = load_reference(layout.image(name), analyzer)
+        with torch.inference_mode():
+            clip = encoder(clip_pixels(reference.image, reference.box)[None])[0]
+        stored = load_features(layout.features(layout.features_relative(name)))
+        np.testing.assert_allclose(stored.arcface.numpy(), embedding.vector, rtol=0, atol=1e-6)
+        torch.testing.assert_close(stored.clip, clip, rtol=1e-5, atol=1e-5)
+
+
+def test_manifest_lists_own_features_first_and_faceless_images_apart(prepared_data):
+    layout = prepared_data
+    entries = {e.gt: e for e in read_manifest(layout)}
+    assert sorted(entries) == ["gt/Einstein01.png", "gt/Einstein02.png", "gt/Hepburn01.png", "gt/Hepburn02.png"]
+    hepburn = entries["gt/Hepburn01.png"]
+    assert hepburn.pool == ("features/gt/Hepburn01.png.safetensors", "features/refs/Hepburn02.png.safetensors",
+                            "features/refs/hepburn_portrait.jpg.safetensors")
+    no_face = layout.no_face.read_text()
+    assert "refs/tiny.png" in no_face and "no face" in no_face
+    assert all("tiny" not in p for e in entries.values() for p in e.pool)
+
+
+def test_a_second_run_reuses_everything_and_recomputes_a_damaged_file(prepared_data, tiny_models, tmp_path):
+    import shutil
+
+    layout_root = tmp_path / "copy"
+    shutil.copytree(prepared_data.root, layout_root)
+    from training.layout import DataLayout
+
+    layout = DataLayout(layout_root)
+    damaged = layout.features(layout.features_relative("refs/Einstein02.png"))
+    damaged.write_bytes(b"half a file")
+    before = layout.manifest.read_text()
+    analyzer, encoder = load_feature_models(tiny_models)
+    events = []
+    result = prepare(layout, analyzer, encoder, progress=events.append)
+    assert result.computed == 1 and result.reused == 8 and result.samples == 4
+    assert [e.done for e in events] == [1] and events[-1].total == 1
+    assert [n.image for n in result.no_face] == ["refs/tiny.png"]
+    assert load_features(damaged).clip.shape == (2048,)
+    assert layout.manifest.read_text() == before
+
+
+def test_command_line_reports_and_a_bad_pools_file_is_one_clear_error(tiny_models, tmp_path, capsys):
+    layout = write_raw_dataset(tmp_path / "data")
+    assert main([str(layout.root), "--models", str(tiny_models), "--device", "cpu"]) == 0
+    err = capsys.readouterr().err
+    assert "4 training samples; 9 feature files computed, 0 reused, 1 images without a face" in err
+    layout.pools.write_text('{"gt": "../x.png", "references": []}\n')
+    assert main([str(layout.root), "--models", str(tiny_models)]) == 2
+    err = capsys.readouterr().err
+    assert "pools.jsonl:1" in err and err.count("\n") == 1
+
+
+def test_a_corrupt_feature_file_is_refused_by_name(tmp_path):
+    path = tmp_path / "x.safetensors"
+    path.write_bytes(b"junk")
+    with pytest.raises(TrainingDataError, match="x.safetensors"):
+        load_features(path)
