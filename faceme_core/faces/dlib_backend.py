@@ -36,9 +36,10 @@ import numpy as np
 from faceme_core.errors import ModelMissingError
 from faceme_core.faces.align import FFHQ_TEMPLATE_512, estimate_similarity
 from faceme_core.faces.analyzer import check_rgb8
+from faceme_core.faces.embedding_models import DLIB_MODEL_ID
 from faceme_core.faces.types import LEFT_EYE, LEFT_MOUTH, NOSE, RIGHT_EYE, RIGHT_MOUTH, Detection, Embedding
 
-MODEL_ID = "dlib/resnet-v1"
+MODEL_ID = DLIB_MODEL_ID
 SHAPE_MODEL_FILE = "shape_predictor_5_face_landmarks.dat"
 EMBEDDING_MODEL_FILE = "dlib_face_recognition_resnet_model_v1.dat"
 

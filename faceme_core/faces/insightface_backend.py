@@ -18,9 +18,10 @@ import numpy as np
 
 from faceme_core.errors import ModelFormatError, ModelMissingError
 from faceme_core.faces.analyzer import check_rgb8
+from faceme_core.faces.embedding_models import ARCFACE_MODEL_ID
 from faceme_core.faces.types import Detection, Embedding
 
-MODEL_ID = "insightface/antelopev2/glintr100"
+MODEL_ID = ARCFACE_MODEL_ID
 DETECTOR_FILE = "scrfd_10g_bnkps.onnx"
 RECOGNIZER_FILE = "glintr100.onnx"
 REQUIRED_FILES = (DETECTOR_FILE, RECOGNIZER_FILE)

@@ -41,6 +41,7 @@ from typing import Mapping, Set
 
 import numpy as np
 
+from faceme_core.faces.embedding_models import ARCFACE_MODEL_ID, DLIB_MODEL_ID, embedding_model
 from faceme_core.library.clustering_eval import BCubedScore, bcubed, synthetic_embeddings
 from faceme_core.library.clustering_graph import Edges, similar_pairs
 from faceme_core.library.clustering_linkage import (
@@ -64,8 +65,6 @@ __all__ = [
     "synthetic_embeddings",
 ]
 
-DLIB_MODEL_ID = "dlib/resnet-v1"
-ARCFACE_MODEL_ID = "insightface/antelopev2/glintr100"
 
 # Rows of new faces per similarity block in assign_to_people (block = rows x all member faces).
 _ASSIGN_BLOCK_ELEMENTS = 16_000_000
@@ -121,51 +120,14 @@ class ClusteringParams:
         return thresholds
 
 
-# dlib ResNet (dlib_face_recognition_resnet_model_v1): dlib's own rule is "same person if the
-# euclidean distance of the raw descriptors is below 0.6". The raw descriptors are NOT unit length:
-# on our test photos their norms are 1.30-1.67 (median 1.41). For norms n, d^2 = 2n^2(1 - cos), so
-# d = 0.6 is cos = 1 - 0.18 / n^2 = 0.909 at the median norm (a fit over the 300 face pairs of the
-# test photos gives 0.911 where d = 0.6). That rule is tuned for verification (LFW); for grouping,
-# dlib's own face_clustering.py example uses 0.5 (cos ~0.937). Old scans and children put different
-# people at 0.93-0.97: through the library's analyzer, a child of a faded print scan scores 0.946
-# with an adult woman of a film still. join 0.95 keeps them apart (test photos, 25 faces of 16
-# people: P 1.00 R 0.96; at 0.94 P 0.96, that pair merged). min_faces 2: albums hold many people
-# with only two or three photos.
-# Poor faces: on strongly degraded copies of the test photos (long side 240 px, blur, noise, JPEG
-# 35-60; three draws of 79-134 faces each) different people reach 0.96 when either face scores
-# below 0.5, and same-person pairs of such faces median only 0.93. With reliable_quality 0.4 and
-# poor_join_similarity 0.96, BCubed precision is 1.00 on all three draws (recall 0.51-0.64, the rest
-# unassigned with a suggestion); quality 0.3 left one wrong group in one draw (P 0.987).
-# tests/library/test_degraded_grouping.py measures it on a fresh draw.
-#
-# insightface glintr100 (ArcFace, antelopev2): on album photos (old, degraded, years apart) the
-# same person typically scores 0.4-0.5, higher on good photos; different people rarely exceed
-# 0.2-0.3 (ArcFace trains an additive angular margin that pushes strangers towards orthogonal).
-# Immich groups with the same insightface model family at a maximum cosine distance of 0.5
-# (similarity 0.5; lowered from 0.6 because different people were merged, immich PR #7689), with
-# nearest-neighbour joining and 3 minimum faces. Our new groups need a MEAN similarity above the
-# threshold (average linkage), which a person at a typical 0.4-0.5 would fail at 0.5, so we set
-# 0.4: above the strangers' tail, below the typical same-person score. Poor faces need 0.5 (Immich's
-# own setting). Not measured here: no ArcFace weights are available offline.
-_PARAMS = {
-    DLIB_MODEL_ID: ClusteringParams(
-        model_id=DLIB_MODEL_ID, join_similarity=0.95, min_faces=2, embedding_dim=128,
-        reliable_quality=0.4, poor_join_similarity=0.96,
-    ),
-    ARCFACE_MODEL_ID: ClusteringParams(
-        model_id=ARCFACE_MODEL_ID, join_similarity=0.4, min_faces=2, embedding_dim=512,
-        reliable_quality=0.4, poor_join_similarity=0.5,
-    ),
-}
-
-
 def params_for_model(model_id: str) -> ClusteringParams:
-    """The documented thresholds for an embedding model id; ValueError for an unknown one."""
-    try:
-        return _PARAMS[model_id]
-    except KeyError:
-        known = ", ".join(sorted(_PARAMS))
-        raise ValueError(f"model_id: no clustering thresholds for {model_id!r} (known: {known})") from None
+    """The thresholds of an embedding model (``faces.embedding_models``, where they are explained);
+    ValueError for an unknown one."""
+    model = embedding_model(model_id)
+    return ClusteringParams(
+        model_id=model.id, join_similarity=model.join_similarity, min_faces=2, embedding_dim=model.dimension,
+        reliable_quality=model.reliable_quality, poor_join_similarity=model.poor_join_similarity,
+    )
 
 
 def assign_to_people(

@@ -17,21 +17,21 @@ from faceme_core.library.db import schema
 from faceme_core.library.db.codec import blob_to_vector
 from faceme_core.library.ids import in_range
 from faceme_core.library.library import Library
+from faceme_core.faces.embedding_models import EMBEDDING_MODELS
 from faceme_core.library.people import PersonKey, pin_face, resolve_person
 from faceme_core.library.types import Reference, Suggestion
 
 # Below this quality (faceme_core.faces.quality: 0.5 is a soft but usable print scan) a face is too
 # degraded to show the model who someone is.
 QUALITY_FLOOR = 0.3
-# Two faces this similar are near-duplicates (same shot, burst, copy): one adds nothing to the other.
-# Per embedding family, since cosine scales differ (clustering joins the same person from 0.94 with
-# dlib, 0.4 with ArcFace).
-NEAR_DUPLICATE_SIMILARITY = {"dlib": 0.99, "insightface": 0.85}
+# For a model the table does not know (a library made by a newer FaceMe): a middle value.
 DEFAULT_NEAR_DUPLICATE_SIMILARITY = 0.9
 
 
 def near_duplicate_similarity(model_id: str) -> float:
-    return NEAR_DUPLICATE_SIMILARITY.get(model_id.split("/", 1)[0], DEFAULT_NEAR_DUPLICATE_SIMILARITY)
+    """Two faces this similar are near-duplicates (``faces.embedding_models``)."""
+    model = EMBEDDING_MODELS.get(model_id)
+    return model.near_duplicate_similarity if model is not None else DEFAULT_NEAR_DUPLICATE_SIMILARITY
 
 
 def reference_rows(conn: Connection, person_id: int) -> list[Reference]:

@@ -1,9 +1,7 @@
 """Which faces of a photo the references belong to.
 
 A face matches when its ArcFace (glintr100) cosine similarity to its closest reference is at least
-``IDENTITY_MATCH_THRESHOLD``. Same-person pairs of clean photos score 0.5-0.8 with glintr100 and
-different people stay below about 0.2; degraded faces (blur, noise, tiny) lose similarity, so the
-threshold sits low, at 0.30, still well above the different-person range.
+``IDENTITY_MATCH_THRESHOLD`` (0.30, from ``faces.embedding_models``, where it is explained).
 """
 
 from __future__ import annotations
@@ -11,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from faceme_core.faces.embedding_models import ARCFACE_MODEL_ID, embedding_model
 from faceme_core.faces.types import Embedding
 
-IDENTITY_MATCH_THRESHOLD = 0.30
+IDENTITY_MATCH_THRESHOLD = embedding_model(ARCFACE_MODEL_ID).restore_match_similarity
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from faceme_core.engine.restorer import ReferenceFace
 from faceme_core.errors import FaceMeError, ModelMissingError
 from faceme_core.faces.analyzer import FaceAnalyzer
 from faceme_core.faces.boxes import box_area, box_iou
+from faceme_core.faces.embedding_models import EMBEDDING_MODELS
 from faceme_core.faces.types import Embedding, Face
 from faceme_core.hashing import file_sha256
 from faceme_core.imageio import load_photo
 
-ARCFACE_MODEL_PREFIX = "insightface/"
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def load_reference(
     path: Path, analyzer: FaceAnalyzer, box_hint: tuple[float, float, float, float] | None = None
 ) -> tuple[ReferenceFace, Embedding]:
     """The reference face in ``path``: the one overlapping ``box_hint`` best, else the largest face."""
-    if not analyzer.embedding_model_id.startswith(ARCFACE_MODEL_PREFIX):
+    if not _is_identity_model(analyzer.embedding_model_id):
         raise ModelMissingError(
             "references need the insightface antelopev2 pack (FaceMe's ArcFace identity model): "
             "run `faceme models download antelopev2` or `faceme models import DIR`"
@@ -67,3 +67,9 @@ def pick_reference_face(faces: Sequence[Face], box_hint: tuple[float, float, flo
     if box_hint is not None:
         return max(range(len(faces)), key=lambda i: box_iou(faces[i].box, box_hint))
     return max(range(len(faces)), key=lambda i: box_area(faces[i].box))
+
+
+def _is_identity_model(model_id: str) -> bool:
+    """Only FaceMe's identity model (ArcFace) can encode references for the engine."""
+    model = EMBEDDING_MODELS.get(model_id)
+    return model is not None and model.identity
