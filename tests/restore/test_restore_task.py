@@ -93,3 +93,15 @@ def test_ctrl_c_cancels_a_cli_restore_and_exits_130_with_nothing_written(tiny_mo
     assert code == 130 and "cancelled" in rest, rest[-2000:]
     assert "Traceback" not in rest
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_the_interrupt_handler_cancels_the_token_and_a_second_ctrl_c_stops_at_once():
+    from faceme_core.cli.interrupt import cancel_on_interrupt
+
+    before = signal.getsignal(signal.SIGINT)
+    with cancel_on_interrupt(CancelToken()) as token:
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert token.cancelled  # the task stops at its next safe point; nothing was interrupted mid-write
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)  # pressed again: the user wants out now
+    assert signal.getsignal(signal.SIGINT) is before
