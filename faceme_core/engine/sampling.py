@@ -14,7 +14,7 @@ import torch
 
 from faceme_core.engine.components import CONTROLNET_SCALE, predict_noise
 from faceme_core.engine.samplers import START_TIMESTEP
-from faceme_core.errors import CancelledError
+from faceme_core.tasks import Cancelled
 
 __all__ = ["CONTROLNET_SCALE", "Conditioning", "decode_latents", "denoise", "identity_guidance", "initial_latents"]
 
@@ -93,7 +93,7 @@ def denoise(
     for step, t in enumerate(timesteps):
         # 2. cancellation is honoured between steps
         if cancel is not None and cancel():
-            raise CancelledError("restoration cancelled")
+            raise Cancelled("restoration cancelled")
         # 3. ControlNet + UNet on all rows at once
         model_in = torch.cat([s.scale_model_input(latents[f:f + 1], t) for f, s in enumerate(schedulers)])
         eps = predict_noise(unet, controlnet, model_in[index], t, encoder_states, pooled, time_ids, control_rows,
