@@ -157,11 +157,16 @@ def _plain(value):
     return value
 
 
-def test_checkpoints_keep_the_total_limit(tiny_models, prepared_data, tmp_path):
+def test_gradient_accumulation_counts_optimizer_steps_and_checkpoints_keep_the_total_limit(
+        tiny_models, prepared_data, tmp_path):
+    # 4 samples, batch 2, accumulation 2: one optimizer step per epoch
     config = tiny_config(tiny_models, prepared_data.root, tmp_path / "run", train_batch_size=2, max_train_steps=3,
-                         checkpointing_steps=1, checkpoints_total_limit=2)
-    run(config)
+                         gradient_accumulation_steps=2, checkpointing_steps=1, checkpoints_total_limit=2)
+    result = run(config)
+    assert result.steps == 3 and len(result.losses) == 3 and all(np.isfinite(result.losses))
     assert [p.name for p in list_checkpoints(tmp_path / "run")] == ["checkpoint-2", "checkpoint-3"]
+    position = torch.load(checkpoint_dir(tmp_path / "run", 3) / "custom_checkpoint_0.pkl", weights_only=False)
+    assert position == {"step": 3, "epoch": 2, "batches_in_epoch": 2}
 
 
 def test_bf16_mixed_precision_keeps_trained_weights_and_the_vae_in_float32(tiny_models, prepared_data, tmp_path):
