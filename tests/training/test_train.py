@@ -54,14 +54,19 @@ def test_stage_one_trains_validates_and_exports_weights_the_app_accepts(tiny_mod
     # the app's own checks and loaders accept the export
     assert faceme(["models", "verify", str(weights / "controlnet")]) == 0
     assert faceme(["models", "verify", str(weights / "mix" / "mix.safetensors")]) == 0
+    # a model folder with everything but FaceMe's own weights (linked, not copied: they are only read)
     models = tmp_path / "models"
-    shutil.copytree(tiny_models, models)
+    models.mkdir()
+    for part in tiny_models.iterdir():
+        if part.name != "faceme":
+            (models / part.name).symlink_to(part, target_is_directory=True)
     monkeypatch.setenv("FACEME_MODELS", str(models))
     assert faceme(["models", "import", str(weights)]) == 0
     from faceme_core.models.store import resolve_model_paths
 
     paths = resolve_model_paths(models)
     assert paths.mix.read_bytes() == (weights / "mix" / "mix.safetensors").read_bytes()
+    assert (paths.controlnet / "config.json").read_text() == (weights / "controlnet" / "config.json").read_text()
     out = tmp_path / "restored.png"
     face = tmp_path / "face.png"
     shutil.copy(FACES_DIR / "Hepburn01.png", face)
@@ -197,3 +202,15 @@ def test_eight_bit_adam_without_bitsandbytes_is_one_clear_error(tiny_models, pre
     config = tiny_config(tiny_models, prepared_data.root, tmp_path / "run", use_8bit_adam=True)
     with pytest.raises(ConfigError, match="bitsandbytes"):
         build_optimizer(config, [torch.nn.Parameter(torch.zeros(2))])
+
+
+def test_command_line_names_a_bad_config_in_one_line(tmp_path, capsys):
+    from training.train import main
+
+    assert main(["--config", str(tmp_path / "missing.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing.yaml" in err and "Traceback" not in err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("stage: 2\ndata_root: d\noutput_dir: o\n")
+    assert main(["--config", str(bad)]) == 2
+    assert "mix_path" in capsys.readouterr().err
