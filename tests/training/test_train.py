@@ -11,7 +11,6 @@ import torch
 from PIL import Image
 
 from faceme_core.cli.main import main as faceme
-from faceme_core.engine.identity import load_mix
 from faceme_core.engine.mix import MixConfig
 from tests.conftest import FACES_DIR
 from tests.training.helpers import TINY_MIX, tiny_config
