@@ -78,3 +78,18 @@ def test_a_corrupt_feature_file_is_refused_by_name(tmp_path):
     path.write_bytes(b"junk")
     with pytest.raises(TrainingDataError, match="x.safetensors"):
         load_features(path)
+
+
+def test_a_cancelled_preparation_keeps_its_work_and_a_rerun_finishes_it(tiny_models, tmp_path):
+    from faceme_core.tasks import Cancelled, CancelToken
+
+    layout = write_raw_dataset(tmp_path / "data")
+    analyzer, encoder = load_feature_models(tiny_models)
+    token = CancelToken()
+    with pytest.raises(Cancelled):
+        prepare(layout, analyzer, encoder, progress=lambda event: token.cancel(), cancel=token)
+    assert not layout.manifest.exists()  # written only when every image is done
+    first_batch = len(list(layout.prepared.glob("features/**/*.safetensors")))
+    assert 0 < first_batch < 9
+    result = prepare(layout, analyzer, encoder)
+    assert result.reused == first_batch and result.computed == 9 - first_batch and result.samples == 4
