@@ -35,6 +35,7 @@ from training.layout import (
 )
 
 CLIP_BATCH = 8
+PROGRESS_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         analyzer, clip_encoder = load_feature_models(args.models)
-        result = prepare(DataLayout(args.data_root), analyzer, clip_encoder, args.device, progress=_print_progress)
+        result = prepare(DataLayout(args.data_root), analyzer, clip_encoder, args.device, progress=ThrottledPrinter())
     except FaceMeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -175,9 +176,20 @@ def load_feature_models(models_dir: Path | None):
     return analyzer, load_clip_id_encoder(photomaker.path)
 
 
-def _print_progress(event: TaskProgress) -> None:
-    eta = f", about {event.eta_seconds:.0f} s left" if event.eta_seconds is not None else ""
-    print(f"[{event.done}/{event.total}] {event.message}{eta}", file=sys.stderr, flush=True)
+class ThrottledPrinter:
+    """Progress on stderr, one line every few seconds and the last one (a dataset of hundreds of
+    thousands of images would otherwise print as many lines)."""
+
+    def __init__(self, every_seconds: float = PROGRESS_SECONDS):
+        self.every_seconds, self.last = every_seconds, float("-inf")
+
+    def __call__(self, event: TaskProgress) -> None:
+        now = time.monotonic()
+        if event.done != event.total and now - self.last < self.every_seconds:
+            return
+        self.last = now
+        eta = f", about {event.eta_seconds:.0f} s left" if event.eta_seconds is not None else ""
+        print(f"[{event.done}/{event.total}] {event.message}{eta}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

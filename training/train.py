@@ -41,7 +41,7 @@ logger = logging.getLogger("training")
 @dataclass(frozen=True)
 class TrainResult:
     steps: int  # optimizer steps done in total (including those before a resume)
-    losses: tuple[float, ...]  # this process's loss of every optimizer step this run took
+    losses: tuple[float, ...]  # this process's loss per optimizer step of this run (mean over accumulation)
     weights_dir: Path | None  # the exported weights (None when the run stopped before the end)
 
 
@@ -209,6 +209,7 @@ def run(config: TrainConfig, resume: str | None = None) -> TrainResult:
         logger.info("resumed from %s at step %d", start, position.step)
     # 3. the loop
     losses: list[float] = []
+    window: list[torch.Tensor] = []
     batches_per_epoch = len(loader)
     trainable = [p for p in model.parameters() if p.requires_grad]
     began = time.monotonic()
@@ -218,6 +219,7 @@ def run(config: TrainConfig, resume: str | None = None) -> TrainResult:
         for batch in accelerator.skip_first_batches(loader, skip) if skip else loader:
             with accelerator.accumulate(model):
                 loss = training_loss(model, frozen, batch)
+                window.append(loss.detach())
                 accelerator.backward(loss)
                 if accelerator.sync_gradients and config.max_grad_norm is not None:
                     accelerator.clip_grad_norm_(trainable, config.max_grad_norm)
@@ -230,7 +232,8 @@ def run(config: TrainConfig, resume: str | None = None) -> TrainResult:
             if not accelerator.sync_gradients:
                 continue
             position.step += 1
-            losses.append(float(loss.detach()))
+            losses.append(float(torch.stack(window).mean()))  # the mean over the accumulated micro-batches
+            window.clear()
             if not math.isfinite(losses[-1]):
                 raise FaceMeError(f"training diverged: loss {losses[-1]} at step {position.step} "
                                   "(try bf16 instead of fp16, or a lower learning_rate)")
@@ -255,13 +258,15 @@ def run(config: TrainConfig, resume: str | None = None) -> TrainResult:
 def _after_step(config, accelerator, model, frozen, dataset, position, loss, lr_scheduler, began) -> None:
     step = position.step
     if step % config.log_every == 0 or step == 1:
-        logs = {"loss": loss, "lr": lr_scheduler.get_last_lr()[0]}
+        # every process reaches this step, so the gather is safe: the loss of all processes, averaged
+        mean_loss = float(accelerator.gather(torch.tensor([loss], device=accelerator.device)).mean())
+        logs = {"loss": mean_loss, "lr": lr_scheduler.get_last_lr()[0]}
         if torch.cuda.is_available():  # the figure the README's memory table asks users to report
             logs["peak_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30
         accelerator.log(logs, step=step)
         if accelerator.is_main_process:
             rate = step / max(time.monotonic() - began, 1e-9)
-            logger.info("step %d/%d loss %.4f (%.2f steps/s)", step, config.max_train_steps, loss, rate)
+            logger.info("step %d/%d loss %.4f (%.2f steps/s)", step, config.max_train_steps, mean_loss, rate)
     if step % config.checkpointing_steps == 0:
         save_checkpoint(config, accelerator, step)
     if config.validation_steps and step % config.validation_steps == 0:

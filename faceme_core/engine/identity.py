@@ -139,7 +139,15 @@ def clip_id_encoder_from_state(id_encoder: dict[str, torch.Tensor],
 
 
 def load_clip_id_encoder(photomaker_path: Path) -> ClipIdEncoder:
-    """Read ``photomaker-v1.bin`` safely (plain tensors only) and build the CLIP identity tower."""
+    """Read ``photomaker-v1.bin`` safely (plain tensors only) and build the CLIP identity tower.
+
+    Its ``lora_weights`` are deliberately not merged into the UNet. The reference code means to, but in
+    inference its copy loop only rebinds a local variable (``param = lora_state_dict[name]``), so the
+    adapters keep their initial all-zero "up" matrices and add nothing; in training its keys, in the old
+    attention-processor naming (``unet.<block>.attn1.processor.to_k_lora.down.weight``), never match the
+    model's. The released Mix and ControlNet were therefore trained and run on the unmodified base UNet,
+    and merging the LoRA would change what they were evaluated with.
+    """
     try:
         checkpoint = torch.load(photomaker_path, map_location="cpu", weights_only=True)
     except Exception as exc:  # unpickling refused / truncated file: both are format problems to the user

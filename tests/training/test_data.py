@@ -118,3 +118,19 @@ def test_stage_two_needs_a_mix_and_unknown_settings_are_refused(tiny_models, tmp
     config = load_config(path)
     assert config.data_root == (tmp_path / "data").resolve() and config.learning_rate == 5e-5
     assert np.isclose(config.drop_probability, 0.0)
+
+
+def test_worker_processes_build_the_same_batches_as_the_main_process(prepared_data):
+    from torch.utils.data import DataLoader
+
+    dataset = FaceMeDataset(prepared_data, 64, seed=0, drop_probability=0.5)
+
+    def batches(workers: int) -> list[dict]:
+        sampler = EpochSampler(len(dataset), seed=0)
+        sampler.set_epoch(2)
+        return list(DataLoader(dataset, batch_size=2, sampler=sampler, num_workers=workers))
+
+    for in_main, in_workers in zip(batches(0), batches(2), strict=True):
+        for key in in_main:
+            assert torch.equal(in_main[key], in_workers[key]), key
+        assert in_workers["clip"].device.type == "cpu"

@@ -20,11 +20,12 @@ def test_features_equal_what_inference_computes(prepared_data, tiny_models):
     analyzer = create_analyzer("insightface", tiny_models)
     encoder = load_clip_id_encoder(tiny_models / "photomaker" / "photomaker-v1.bin")
     for name in ("gt/Hepburn01.png", "refs/hepburn_portrait.jpg"):
-        reference, embedding = load_reference(layout.image(name), analyzer)
+        # load_reference gives Mix's inputs as FaceMe computed them (its colour order and detector size)
+        reference, _ = load_reference(layout.image(name), analyzer)
         with torch.inference_mode():
             clip = encoder(clip_pixels(reference.image, reference.box)[None])[0]
         stored = load_features(layout.features(layout.features_relative(name)))
-        np.testing.assert_allclose(stored.arcface.numpy(), embedding.vector, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(stored.arcface.numpy(), reference.arcface, rtol=0, atol=1e-6)
         torch.testing.assert_close(stored.clip, clip, rtol=1e-5, atol=1e-5)
 
 
@@ -77,3 +78,18 @@ def test_a_corrupt_feature_file_is_refused_by_name(tmp_path):
     path.write_bytes(b"junk")
     with pytest.raises(TrainingDataError, match="x.safetensors"):
         load_features(path)
+
+
+def test_a_cancelled_preparation_keeps_its_work_and_a_rerun_finishes_it(tiny_models, tmp_path):
+    from faceme_core.tasks import Cancelled, CancelToken
+
+    layout = write_raw_dataset(tmp_path / "data")
+    analyzer, encoder = load_feature_models(tiny_models)
+    token = CancelToken()
+    with pytest.raises(Cancelled):
+        prepare(layout, analyzer, encoder, progress=lambda event: token.cancel(), cancel=token)
+    assert not layout.manifest.exists()  # written only when every image is done
+    first_batch = len(list(layout.prepared.glob("features/**/*.safetensors")))
+    assert 0 < first_batch < 9
+    result = prepare(layout, analyzer, encoder)
+    assert result.reused == first_batch and result.computed == 9 - first_batch and result.samples == 4

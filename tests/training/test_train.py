@@ -11,7 +11,6 @@ import torch
 from PIL import Image
 
 from faceme_core.cli.main import main as faceme
-from faceme_core.engine.identity import load_mix
 from faceme_core.engine.mix import MixConfig
 from tests.conftest import FACES_DIR
 from tests.training.helpers import TINY_MIX, tiny_config
@@ -54,14 +53,19 @@ def test_stage_one_trains_validates_and_exports_weights_the_app_accepts(tiny_mod
     # the app's own checks and loaders accept the export
     assert faceme(["models", "verify", str(weights / "controlnet")]) == 0
     assert faceme(["models", "verify", str(weights / "mix" / "mix.safetensors")]) == 0
+    # a model folder with everything but FaceMe's own weights (linked, not copied: they are only read)
     models = tmp_path / "models"
-    shutil.copytree(tiny_models, models)
+    models.mkdir()
+    for part in tiny_models.iterdir():
+        if part.name != "faceme":
+            (models / part.name).symlink_to(part, target_is_directory=True)
     monkeypatch.setenv("FACEME_MODELS", str(models))
     assert faceme(["models", "import", str(weights)]) == 0
     from faceme_core.models.store import resolve_model_paths
 
     paths = resolve_model_paths(models)
     assert paths.mix.read_bytes() == (weights / "mix" / "mix.safetensors").read_bytes()
+    assert (paths.controlnet / "config.json").read_text() == (weights / "controlnet" / "config.json").read_text()
     out = tmp_path / "restored.png"
     face = tmp_path / "face.png"
     shutil.copy(FACES_DIR / "Hepburn01.png", face)
@@ -157,11 +161,16 @@ def _plain(value):
     return value
 
 
-def test_checkpoints_keep_the_total_limit(tiny_models, prepared_data, tmp_path):
+def test_gradient_accumulation_counts_optimizer_steps_and_checkpoints_keep_the_total_limit(
+        tiny_models, prepared_data, tmp_path):
+    # 4 samples, batch 2, accumulation 2: one optimizer step per epoch
     config = tiny_config(tiny_models, prepared_data.root, tmp_path / "run", train_batch_size=2, max_train_steps=3,
-                         checkpointing_steps=1, checkpoints_total_limit=2)
-    run(config)
+                         gradient_accumulation_steps=2, checkpointing_steps=1, checkpoints_total_limit=2)
+    result = run(config)
+    assert result.steps == 3 and len(result.losses) == 3 and all(np.isfinite(result.losses))
     assert [p.name for p in list_checkpoints(tmp_path / "run")] == ["checkpoint-2", "checkpoint-3"]
+    position = torch.load(checkpoint_dir(tmp_path / "run", 3) / "custom_checkpoint_0.pkl", weights_only=False)
+    assert position == {"step": 3, "epoch": 2, "batches_in_epoch": 2}
 
 
 def test_bf16_mixed_precision_keeps_trained_weights_and_the_vae_in_float32(tiny_models, prepared_data, tmp_path):
@@ -192,3 +201,15 @@ def test_eight_bit_adam_without_bitsandbytes_is_one_clear_error(tiny_models, pre
     config = tiny_config(tiny_models, prepared_data.root, tmp_path / "run", use_8bit_adam=True)
     with pytest.raises(ConfigError, match="bitsandbytes"):
         build_optimizer(config, [torch.nn.Parameter(torch.zeros(2))])
+
+
+def test_command_line_names_a_bad_config_in_one_line(tmp_path, capsys):
+    from training.train import main
+
+    assert main(["--config", str(tmp_path / "missing.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing.yaml" in err and "Traceback" not in err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("stage: 2\ndata_root: d\noutput_dir: o\n")
+    assert main(["--config", str(bad)]) == 2
+    assert "mix_path" in capsys.readouterr().err
