@@ -169,7 +169,10 @@ def _v4_undo_journal_and_paging(conn: Connection) -> None:
             o1, o2, o3, o4, o5,
             n1, n2, n3, n4, n5)""",
         "CREATE INDEX ix_undo_rows_entry_id ON undo_rows(entry_id)",
-        # Paged queries (queries.py): rejections by person (merge, review), people by name.
+        # Paged queries (queries.py): a person's face count and latest face from the index alone
+        # (it replaces the one on person_id, its prefix); rejections by person (merge, review).
+        "DROP INDEX ix_assignments_person_id",
+        "CREATE INDEX ix_assignments_person_time ON assignments(person_id, assigned_at)",
         "CREATE INDEX ix_rejections_person_id ON rejections(person_id)",
         "CREATE INDEX ix_people_name ON people(name COLLATE NOCASE)",
     ]
