@@ -122,6 +122,7 @@ JOURNALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "assignments": ("face_id", "person_id", "source", "assigned_at"),
     "rejections": ("face_id", "person_id", "created_at"),
     "person_refs": ("id", "person_id", "face_id", "file_path", "added_at"),
+    "distinct_people": ("person_a", "person_b", "created_at"),
 }
 
 
@@ -169,6 +170,14 @@ def _v4_undo_journal_and_paging(conn: Connection) -> None:
             o1, o2, o3, o4, o5,
             n1, n2, n3, n4, n5)""",
         "CREATE INDEX ix_undo_rows_entry_id ON undo_rows(entry_id)",
+        # "Not the same person" answers in review (review.py): the pair is not proposed again.
+        """CREATE TABLE distinct_people (
+            person_a INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            person_b INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            created_at FLOAT NOT NULL,
+            PRIMARY KEY (person_a, person_b),
+            CHECK (person_a < person_b))""",
+        "CREATE INDEX ix_distinct_people_b ON distinct_people(person_b)",
         # Paged queries (queries.py): a person's face count and latest face from the index alone
         # (it replaces the one on person_id, its prefix); rejections by person (merge, review).
         "DROP INDEX ix_assignments_person_id",
@@ -212,7 +221,7 @@ TABLES_OF_STEP: tuple[tuple[str, ...], ...] = (
     ("meta", "albums", "photos", "faces", "embeddings", "people", "assignments", "rejections", "person_refs"),
     ("jobs", "job_items"),
     (),
-    ("undo_entries", "undo_rows"),
+    ("undo_entries", "undo_rows", "distinct_people"),
 )
 # From this version on every FaceMe library carries APPLICATION_ID (set in the same step).
 FIRST_MARKED_VERSION = 3

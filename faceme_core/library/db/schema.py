@@ -143,6 +143,15 @@ job_items = Table(
     Column("finished_at", Float),
 )
 
+# "These two are not the same person" (review.py), person_a < person_b.
+distinct_people = Table(
+    "distinct_people",
+    metadata,
+    Column("person_a", Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    Column("person_b", Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", Float, nullable=False),
+)
+
 # The undo journal (undo.py). state: "recording" (only inside the edit's transaction), "done"
 # (on the undo stack), "undone" (on the redo stack).
 undo_entries = Table(
