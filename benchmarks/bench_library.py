@@ -95,6 +95,15 @@ def main() -> None:
             cached = timed_ms(lambda: queries.person_faces_page(library, synthetic.largest_person, offset=200))
             print(f"next page of the largest person's faces, library unchanged (order cached): {cached:.2f} ms")
 
+            from faceme_core.library import review
+
+            for name, fn in {
+                "review: same-person pairs": lambda: review.same_person_pairs(library),
+                "review: unassigned faces with suggestions": lambda: review.face_suggestions(library),
+                "review: a person twice in a photo": lambda: review.repeated_in_photo(library),
+            }.items():
+                print(f"{name:<70} {timed_ms(fn, repeat=1):7.0f} ms  (a worker's job, not a page)")
+
             a, b = (row.id for row in queries.people_page(library, sort="count", limit=2).items)
             start = time.perf_counter()
             people.merge_people(library, a, [b])

@@ -28,7 +28,7 @@ T = TypeVar("T")
 # unnamed groups (strangers in the background) only when asked for.
 DEFAULT_MIN_FACES = 3
 MAX_PAGE = 1000
-COVER_CANDIDATES = 50  # faces looked at to pick a cover the user did not choose
+COVER_CANDIDATES = 20  # faces looked at to pick a cover the user did not choose
 
 PeopleSort = Literal["count", "name", "recent"]
 FaceOrder = Literal["least_similar", "most_similar", "photo"]
@@ -286,18 +286,22 @@ _ORDER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _ordered_faces(conn: Connection, person_id: int, model_id: str, order: FaceOrder) -> list:
     """(face id, similarity) of every face of the person, in the order asked for."""
+    # Only the index on (person_id, ...) and the embeddings: a lookup per face is what costs here.
     members = conn.exec_driver_sql(
-        "SELECT a.face_id, e.vector, f.photo_id FROM assignments a JOIN faces f ON f.id = a.face_id "
+        "SELECT a.face_id, e.vector FROM assignments a "
         "LEFT JOIN embeddings e ON e.face_id = a.face_id AND e.model_id = ? WHERE a.person_id = ?",
         (model_id, person_id),
     ).all()
     similarity = _leave_one_out_similarity([row[1] for row in members])
     entries = [(row[0], similarity[i]) for i, row in enumerate(members)]
     if order == "photo":
-        paths = dict(
-            _in_chunks(conn, "SELECT id, path FROM photos WHERE id IN ({ids})", sorted({row[2] for row in members}))
+        photo_of = dict(
+            conn.exec_driver_sql(
+                "SELECT a.face_id, p.path FROM assignments a JOIN faces f ON f.id = a.face_id "
+                "JOIN photos p ON p.id = f.photo_id WHERE a.person_id = ?",
+                (person_id,),
+            ).all()
         )
-        photo_of = {row[0]: paths[row[2]] for row in members}
         entries.sort(key=lambda e: (photo_of[e[0]], e[0]))
     else:
         sign = 1.0 if order == "least_similar" else -1.0

@@ -66,6 +66,8 @@ def test_person_faces_come_least_similar_first(album):
     similarities = [face.similarity for face in page.items]
     assert similarities == sorted(similarities)
     assert similarities[0] < 0.9 < similarities[1]
+    by_photo = queries.person_faces_page(library, "Anna", order="photo")
+    assert [face.photo_path.name for face in by_photo.items] == ["p0.jpg", "p1.jpg", "p2.jpg", "p3.jpg", "p4.jpg"]
     most = queries.person_faces_page(library, "Anna", order="most_similar", offset=4, limit=1)
     assert [face.face_id for face in most.items] == [ids["outlier"]]
     # After "not this person" the page is read again: the cached order belongs to an older revision.
