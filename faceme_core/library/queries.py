@@ -123,9 +123,9 @@ def _in_chunks(conn: Connection, sql: str, ids: Sequence[int]) -> list:
 # --- people ---------------------------------------------------------------------------------------
 
 _PEOPLE_ORDER = {
-    "count": "face_count DESC, p.id",
-    "name": "p.name IS NULL, p.name COLLATE NOCASE, face_count DESC, p.id",
-    "recent": "last_assigned_at IS NULL, last_assigned_at DESC, p.id",
+    "count": "face_count DESC, id",
+    "name": "name IS NULL, name COLLATE NOCASE, face_count DESC, id",
+    "recent": "last_assigned_at IS NULL, last_assigned_at DESC, id",
 }
 
 
@@ -146,34 +146,30 @@ def people_page(
     _check_page(offset, limit)
     if sort not in _PEOPLE_ORDER:
         raise ValueError(f"sort={sort!r}: expected one of {', '.join(_PEOPLE_ORDER)}")
-    where = ["p.hidden = :hidden"]
+    where = ["hidden = :hidden"]
     params: dict = {"hidden": bool(hidden), "limit": limit, "offset": offset}
     if not everyone:
-        where.append("(p.name IS NOT NULL OR coalesce(c.face_count, 0) >= :min_faces)")
+        where.append("(name IS NOT NULL OR face_count >= :min_faces)")
         params["min_faces"] = min_faces
     if search is not None and search.strip():
         term = search.strip()
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params["pattern"] = f"%{escaped}%"
-        clause = "p.name LIKE :pattern ESCAPE '\\'"
+        clause = "name LIKE :pattern ESCAPE '\\'"
         if term.isascii() and term.isdecimal():
-            clause = f"({clause} OR p.id = :search_id)"
+            clause = f"({clause} OR id = :search_id)"
             params["search_id"] = int(term) if len(term) < 19 else -1
         where.append(clause)
-    counted = f"""
-        WITH c AS (
-            SELECT person_id, count(*) AS face_count, max(assigned_at) AS last_assigned_at
-            FROM assignments GROUP BY person_id)
-        SELECT p.id, p.name, p.hidden, p.cover_face_id, coalesce(c.face_count, 0) AS face_count,
-               c.last_assigned_at, count(*) OVER () AS total
-        FROM people p LEFT JOIN c ON c.person_id = p.id
-        WHERE {' AND '.join(where)}"""
+    # face_count and last_assigned_at are kept by triggers (migration 4): no counting per page.
+    selected = f"""
+        SELECT id, name, hidden, cover_face_id, face_count, last_assigned_at, count(*) OVER () AS total
+        FROM people WHERE {' AND '.join(where)}"""
     with library.reading() as conn:
         rows = conn.execute(
-            text(f"{counted} ORDER BY {_PEOPLE_ORDER[sort]} LIMIT :limit OFFSET :offset"), params
+            text(f"{selected} ORDER BY {_PEOPLE_ORDER[sort]} LIMIT :limit OFFSET :offset"), params
         ).all()
         if not rows:  # past the end: the total still tells the view how far it goes
-            total = conn.execute(text(f"SELECT count(*) FROM ({counted})"), params).scalar_one() if offset else 0
+            total = conn.execute(text(f"SELECT count(*) FROM ({selected})"), params).scalar_one() if offset else 0
             return Page(items=(), offset=offset, total=total)
         ids = [row.id for row in rows]
         # A cover nobody chose: the best-quality face among the person's first few (looking at all

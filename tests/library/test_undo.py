@@ -161,6 +161,18 @@ def test_undo_restores_the_state_before_and_redo_the_state_after(scanned, name):
     redone = undo.redo(scanned)
     assert redone.description == description
     assert dump(scanned) == after
+    assert counts_are_kept(scanned)
+
+
+def counts_are_kept(library: Library) -> bool:
+    """people.face_count and last_assigned_at (kept by triggers) agree with the assignments."""
+    with sqlite3.connect(library.path) as conn:
+        stored = conn.execute("SELECT id, face_count, last_assigned_at FROM people ORDER BY id").fetchall()
+        counted = conn.execute(
+            "SELECT p.id, count(a.face_id), max(a.assigned_at) FROM people p "
+            "LEFT JOIN assignments a ON a.person_id = p.id GROUP BY p.id ORDER BY p.id"
+        ).fetchall()
+    return stored == counted
 
 
 def test_undo_survives_a_restart_and_steps_back_in_order(scanned):

@@ -81,6 +81,10 @@ people = Table(
     Column("hidden", Boolean, nullable=False, default=False),
     Column("cover_face_id", Integer, ForeignKey("faces.id", ondelete="SET NULL")),
     Column("created_at", Float, nullable=False),
+    # Kept by triggers on assignments (migration 4), never written by code: how many faces the
+    # person has, and when a face last joined them.
+    Column("face_count", Integer, nullable=False, server_default="0"),
+    Column("last_assigned_at", Float),
 )
 
 # source: "auto" (clustering; may be redone) or "user" (a decision automation never undoes).
