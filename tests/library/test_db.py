@@ -181,9 +181,10 @@ def test_version_3_library_gets_each_persons_face_count_on_upgrade(tmp_path):
             migrations.apply_step(conn, step)
         for statement in (
             "INSERT INTO albums (id, path, added_at) VALUES (1, '/a', 0)",
-            "INSERT INTO photos (id, album_id, path, size, mtime_ns, status, scanned_at) VALUES (1, 1, '/a/p', 1, 1, 'ok', 0)",
-            "INSERT INTO faces (id, photo_id, x0, y0, x1, y1, points, score, quality) VALUES (1, 1, 0, 0, 1, 1, x'', 1, 1)",
-            "INSERT INTO faces (id, photo_id, x0, y0, x1, y1, points, score, quality) VALUES (2, 1, 2, 0, 3, 1, x'', 1, 1)",
+            "INSERT INTO photos (id, album_id, path, size, mtime_ns, status, scanned_at) "
+            "VALUES (1, 1, '/a/p', 1, 1, 'ok', 0)",
+            "INSERT INTO faces (id, photo_id, x0, y0, x1, y1, points, score, quality) "
+            "VALUES (1, 1, 0, 0, 1, 1, x'', 1, 1), (2, 1, 2, 0, 3, 1, x'', 1, 1)",
             "INSERT INTO people (id, name, hidden, created_at) VALUES (7, 'Ann', 0, 0), (8, NULL, 0, 0)",
             "INSERT INTO assignments VALUES (1, 7, 'user', 5.0), (2, 7, 'auto', 6.0)",
         ):
