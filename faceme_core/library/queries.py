@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from faceme_core.errors import LibraryError
+from faceme_core.library.db.migrations import EMBEDDINGS_GENERATION_KEY
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, resolve_person
 from faceme_core.library.types import Box
@@ -111,12 +112,13 @@ def _thumbnail(library: Library, name: str | None) -> Path | None:
     return library.thumbnails_dir / name if name else None
 
 
-def _in_chunks(conn: Connection, sql: str, ids: Sequence[int]) -> list:
-    """``sql`` with ``{ids}`` standing for a list of ids, run per 500 (SQLite's parameter limit)."""
+def _in_chunks(conn: Connection, sql: str, ids: Sequence[int], *, first: tuple = ()) -> list:
+    """``sql`` with ``{ids}`` standing for a list of ids (after the parameters ``first``), run per
+    500 ids (SQLite's parameter limit)."""
     rows: list = []
     for start in range(0, len(ids), 500):
         chunk = [int(i) for i in ids[start : start + 500]]
-        rows += conn.exec_driver_sql(sql.format(ids=", ".join("?" * len(chunk))), tuple(chunk)).all()
+        rows += conn.exec_driver_sql(sql.format(ids=", ".join("?" * len(chunk))), (*first, *chunk)).all()
     return rows
 
 
@@ -235,17 +237,17 @@ def person_faces_page(
     revision = library.revision()
     with library.reading() as conn:
         person_id = resolve_person(conn, person)
-        cache = _ORDER_CACHE.setdefault(library, {})
+        cache = _CACHE.setdefault(library, _QueryCache())
         key = (person_id, model_id, order)
-        cached = cache.get(key)
+        cached = cache.orders.get(key)
         if cached is not None and cached[0] == revision:
             entries = cached[1]
         else:
-            entries = _ordered_faces(conn, person_id, model_id, order)
-            cache.pop(key, None)
-            cache[key] = (revision, entries)
-            while len(cache) > ORDER_CACHE_SIZE:
-                cache.pop(next(iter(cache)))
+            entries = _ordered_faces(conn, cache.vectors_for(conn, model_id), person_id, model_id, order)
+            cache.orders.pop(key, None)
+            cache.orders[key] = (revision, entries)
+            while len(cache.orders) > ORDER_CACHE_SIZE:
+                cache.orders.pop(next(iter(cache.orders)))
         page = entries[offset : offset + limit]
         details = {
             row.id: row
@@ -275,22 +277,54 @@ def person_faces_page(
     return Page(items=tuple(items), offset=offset, total=len(entries))
 
 
-# A person's faces in order, per open library and (person, model, order), valid while the library's
-# revision stays the same: scrolling a large person's pages reads their vectors once.
 ORDER_CACHE_SIZE = 8
-_ORDER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+MAX_CACHED_VECTORS = 200_000
 
 
-def _ordered_faces(conn: Connection, person_id: int, model_id: str, order: FaceOrder) -> list:
-    """(face id, similarity) of every face of the person, in the order asked for."""
-    # Only the index on (person_id, ...) and the embeddings: a lookup per face is what costs here.
-    members = conn.exec_driver_sql(
-        "SELECT a.face_id, e.vector FROM assignments a "
-        "LEFT JOIN embeddings e ON e.face_id = a.face_id AND e.model_id = ? WHERE a.person_id = ?",
-        (model_id, person_id),
-    ).all()
-    similarity = _leave_one_out_similarity([row[1] for row in members])
-    entries = [(row[0], similarity[i]) for i, row in enumerate(members)]
+class _QueryCache:
+    """What an open library's person pages keep between calls.
+
+    orders: a person's faces in order, per (person, model, order), valid while the library's
+        revision stays the same: scrolling a large person's pages reads nothing again.
+    vectors: the embeddings read so far (face id -> blob), valid while no embedding was written
+        (migration 4's generation counter): after "not this person" or a merge only the person's
+        face ids are read again (one index range), not thousands of vectors.
+    """
+
+    def __init__(self) -> None:
+        self.orders: dict[tuple, tuple[int, list[tuple[int, float | None]]]] = {}
+        self._vectors: dict[str, tuple[str | None, dict[int, bytes | None]]] = {}
+
+    def vectors_for(self, conn: Connection, model_id: str) -> dict[int, bytes | None]:
+        generation = conn.exec_driver_sql(
+            "SELECT value FROM meta WHERE key = ?", (EMBEDDINGS_GENERATION_KEY,)
+        ).scalar_one_or_none()
+        kept = self._vectors.get(model_id)
+        if kept is None or kept[0] != generation or len(kept[1]) > MAX_CACHED_VECTORS:
+            kept = (generation, {})
+            self._vectors = {model_id: kept}
+        return kept[1]
+
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _ordered_faces(conn: Connection, vectors: dict, person_id: int, model_id: str, order: FaceOrder) -> list:
+    """(face id, similarity) of every face of the person, in the order asked for. ``vectors`` holds
+    the embeddings read before (face id -> blob or None), still valid: only new faces are read."""
+    face_ids = [
+        row[0] for row in conn.exec_driver_sql("SELECT face_id FROM assignments WHERE person_id = ?", (person_id,))
+    ]
+    missing = sorted(face_id for face_id in face_ids if face_id not in vectors)
+    for face_id in missing:
+        vectors[face_id] = None  # no embedding of this model (yet)
+    for face_id, blob in _in_chunks(
+        conn, f"SELECT face_id, vector FROM embeddings WHERE model_id = ? AND face_id IN ({{ids}})", missing,
+        first=(model_id,),
+    ):
+        vectors[face_id] = blob
+    similarity = _leave_one_out_similarity([vectors[face_id] for face_id in face_ids])
+    entries = list(zip(face_ids, similarity, strict=True))
     if order == "photo":
         photo_of = dict(
             conn.exec_driver_sql(
@@ -396,8 +430,14 @@ def _photo_row(row, face_count: int) -> PhotoRow:
 def folders(library: Library) -> list[FolderRow]:
     """Every folder that directly holds photos, by path, with how many."""
     with library.reading() as conn:
-        paths = conn.exec_driver_sql("SELECT path FROM photos").scalars().all()
-    counts = Counter(os.path.dirname(path) for path in paths)
+        # rtrim(path, <every character of path but the separator>) keeps "folder/": SQLite groups,
+        # Python never sees the 10,000 paths.
+        rows = conn.exec_driver_sql(
+            "SELECT rtrim(path, replace(path, ?, '')) AS folder, count(*) FROM photos GROUP BY folder", (os.sep,)
+        ).all()
+    counts = Counter()
+    for folder, count in rows:
+        counts[folder.rstrip(os.sep) or os.sep] += count
     return [FolderRow(path=Path(folder), photo_count=count) for folder, count in sorted(counts.items())]
 
 

@@ -102,3 +102,19 @@ def test_page_arguments_are_checked(album):
         queries.photos_page(library, limit=0)
     with pytest.raises(ValueError, match="sort"):
         queries.people_page(library, sort="age")
+
+
+def test_person_page_reads_new_vectors_after_a_rescan_changed_them(album):
+    """Vectors are kept between pages until an embedding is written (a scan): then read again."""
+    from faceme_core.library.db.codec import blob_to_vector, vector_to_blob
+
+    library, _, ids = album
+    assert queries.person_faces_page(library, "Anna").items[0].face_id == ids["outlier"]
+    first = ids["faces"][0]
+    with library.transaction() as conn:
+        anna = blob_to_vector(
+            conn.exec_driver_sql("SELECT vector FROM embeddings WHERE face_id = ?", (ids["faces"][1],)).scalar_one()
+        )
+        far = -anna  # now face 0 is the odd one out, opposite to Anna
+        conn.exec_driver_sql("UPDATE embeddings SET vector = ? WHERE face_id = ?", (vector_to_blob(far), first))
+    assert queries.person_faces_page(library, "Anna").items[0].face_id == first

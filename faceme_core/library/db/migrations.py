@@ -154,6 +154,9 @@ def _journal_triggers(table: str, columns: tuple[str, ...]) -> list[str]:
     return statements
 
 
+EMBEDDINGS_GENERATION_KEY = "embeddings_generation"
+
+
 def _v4_undo_journal_and_paging(conn: Connection) -> None:
     # The undo journal: one entry per user decision, with the old and new image of every row it
     # changed (undo.py). It lives in the library, so undo survives a restart.
@@ -210,6 +213,15 @@ def _v4_undo_journal_and_paging(conn: Connection) -> None:
                 last_assigned_at = (SELECT max(assigned_at) FROM assignments WHERE person_id = NEW.person_id)
             WHERE id = NEW.person_id;
         END""",
+        # A number that changes whenever any embedding is written or removed (meta key
+        # EMBEDDINGS_GENERATION_KEY), so vectors read once can be kept until then (queries.py).
+        f"INSERT INTO meta (key, value) VALUES ('{EMBEDDINGS_GENERATION_KEY}', '0') ON CONFLICT DO NOTHING",
+        *(
+            f"""CREATE TRIGGER embeddings_generation_{op.lower()} AFTER {op} ON embeddings BEGIN
+                UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = '{EMBEDDINGS_GENERATION_KEY}';
+            END"""
+            for op in ("INSERT", "DELETE", "UPDATE")
+        ),
         "CREATE INDEX ix_rejections_person_id ON rejections(person_id)",
         "CREATE INDEX ix_people_name ON people(name COLLATE NOCASE)",
     ]
