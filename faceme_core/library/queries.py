@@ -108,8 +108,8 @@ def _check_page(offset: int, limit: int) -> None:
         raise ValueError(f"offset {offset}, limit {limit}: expected offset >= 0 and 1 <= limit <= {MAX_PAGE}")
 
 
-def _thumbnail(library: Library, name: str | None) -> Path | None:
-    return library.thumbnails_dir / name if name else None
+def _thumbnail(folder: Path, name: str | None) -> Path | None:
+    return folder / name if name else None
 
 
 def _in_chunks(conn: Connection, sql: str, ids: Sequence[int], *, first: tuple = ()) -> list:
@@ -166,6 +166,7 @@ def people_page(
     selected = f"""
         SELECT id, name, hidden, cover_face_id, face_count, last_assigned_at, count(*) OVER () AS total
         FROM people WHERE {' AND '.join(where)}"""
+    thumbnails_dir = library.thumbnails_dir
     with library.reading() as conn:
         rows = conn.execute(
             text(f"{selected} ORDER BY {_PEOPLE_ORDER[sort]} LIMIT :limit OFFSET :offset"), params
@@ -204,7 +205,7 @@ def people_page(
                 hidden=bool(row.hidden),
                 face_count=row.face_count,
                 cover_face_id=covers[row.id],
-                cover_thumbnail=_thumbnail(library, thumbnails.get(covers[row.id])),
+                cover_thumbnail=_thumbnail(thumbnails_dir, thumbnails.get(covers[row.id])),
                 reference_count=references.get(row.id, 0),
                 last_assigned_at=row.last_assigned_at,
             )
@@ -235,6 +236,7 @@ def person_faces_page(
         raise ValueError(f"order={order!r}: expected least_similar, most_similar or photo")
     model_id = library.get_meta(ACTIVE_MODEL_KEY) or ""
     revision = library.revision()
+    thumbnails_dir = library.thumbnails_dir
     with library.reading() as conn:
         person_id = resolve_person(conn, person)
         cache = _CACHE.setdefault(library, _QueryCache())
@@ -248,7 +250,11 @@ def person_faces_page(
             cache.orders[key] = (revision, entries)
             while len(cache.orders) > ORDER_CACHE_SIZE:
                 cache.orders.pop(next(iter(cache.orders)))
-        page = entries[offset : offset + limit]
+        ordered_ids, ordered_similarity = entries
+        page = [
+            (int(face_id), None if np.isnan(value) else float(value))
+            for face_id, value in zip(ordered_ids[offset : offset + limit], ordered_similarity[offset : offset + limit])
+        ]
         details = {
             row.id: row
             for row in _in_chunks(
@@ -269,12 +275,12 @@ def person_faces_page(
                 photo_path=Path(row.path),
                 box=(row.x0, row.y0, row.x1, row.y1),
                 quality=row.quality,
-                thumbnail=_thumbnail(library, row.thumbnail),
+                thumbnail=_thumbnail(thumbnails_dir, row.thumbnail),
                 assigned_by=row.source,
                 similarity=value,
             )
         )
-    return Page(items=tuple(items), offset=offset, total=len(entries))
+    return Page(items=tuple(items), offset=offset, total=len(ordered_ids))
 
 
 ORDER_CACHE_SIZE = 8
@@ -292,7 +298,7 @@ class _QueryCache:
     """
 
     def __init__(self) -> None:
-        self.orders: dict[tuple, tuple[int, list[tuple[int, float | None]]]] = {}
+        self.orders: dict[tuple, tuple[int, tuple[np.ndarray, np.ndarray]]] = {}
         self._vectors: dict[str, tuple[str | None, dict[int, bytes | None]]] = {}
 
     def vectors_for(self, conn: Connection, model_id: str) -> dict[int, bytes | None]:
@@ -309,12 +315,15 @@ class _QueryCache:
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _ordered_faces(conn: Connection, vectors: dict, person_id: int, model_id: str, order: FaceOrder) -> list:
-    """(face id, similarity) of every face of the person, in the order asked for. ``vectors`` holds
-    the embeddings read before (face id -> blob or None), still valid: only new faces are read."""
-    face_ids = [
-        row[0] for row in conn.exec_driver_sql("SELECT face_id FROM assignments WHERE person_id = ?", (person_id,))
-    ]
+def _ordered_faces(
+    conn: Connection, vectors: dict, person_id: int, model_id: str, order: FaceOrder
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every face of the person in the order asked for: (face ids, similarities; NaN where there is
+    none). ``vectors`` holds the embeddings read before (face id -> blob or None), still valid: only
+    new faces are read. Vectorised: a person may have thousands of faces."""
+    face_ids = [row[0] for row in conn.exec_driver_sql(
+        "SELECT face_id FROM assignments WHERE person_id = ?", (person_id,)
+    ).all()]
     missing = sorted(face_id for face_id in face_ids if face_id not in vectors)
     for face_id in missing:
         vectors[face_id] = None  # no embedding of this model (yet)
@@ -324,7 +333,7 @@ def _ordered_faces(conn: Connection, vectors: dict, person_id: int, model_id: st
     ):
         vectors[face_id] = blob
     similarity = _leave_one_out_similarity([vectors[face_id] for face_id in face_ids])
-    entries = list(zip(face_ids, similarity, strict=True))
+    ids = np.asarray(face_ids, dtype=np.int64)
     if order == "photo":
         photo_of = dict(
             conn.exec_driver_sql(
@@ -333,28 +342,27 @@ def _ordered_faces(conn: Connection, vectors: dict, person_id: int, model_id: st
                 (person_id,),
             ).all()
         )
-        entries.sort(key=lambda e: (photo_of[e[0]], e[0]))
+        ranking = sorted(range(len(face_ids)), key=lambda i: (photo_of[face_ids[i]], face_ids[i]))
     else:
-        sign = 1.0 if order == "least_similar" else -1.0
-        # Faces without a similarity go last, whichever the direction.
-        entries.sort(key=lambda e: (e[1] is None, sign * (e[1] or 0.0), e[0]))
-    return entries
+        # Faces without a similarity go last, whichever the direction; ties by face id.
+        key = similarity if order == "least_similar" else -similarity
+        ranking = np.lexsort((ids, np.where(np.isnan(key), np.inf, key)))
+    return ids[ranking], similarity[ranking]
 
 
-def _leave_one_out_similarity(blobs: list[bytes | None]) -> list[float | None]:
+def _leave_one_out_similarity(blobs: list[bytes | None]) -> np.ndarray:
     """Each vector's cosine similarity to the normalised sum of the others (so a group of two
-    compares each face with the other, and an outlier does not pull its own reference point)."""
+    compares each face with the other, and an outlier does not pull its own reference point); NaN
+    for a face without a vector, and for all when fewer than two have one."""
     have = [i for i, blob in enumerate(blobs) if blob is not None]
-    result: list[float | None] = [None] * len(blobs)
+    result = np.full(len(blobs), np.nan)
     if len(have) < 2:
         return result
     vectors = np.frombuffer(b"".join(blobs[i] for i in have), dtype="<f4").reshape(len(have), -1).astype(np.float64)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     others = vectors.sum(axis=0) - vectors
     norms = np.maximum(np.linalg.norm(others, axis=1), 1e-12)
-    values = np.einsum("nd,nd->n", vectors, others) / norms
-    for index, value in zip(have, values, strict=True):
-        result[index] = float(value)
+    result[have] = np.einsum("nd,nd->n", vectors, others) / norms
     return result
 
 
@@ -443,6 +451,7 @@ def folders(library: Library) -> list[FolderRow]:
 
 def photo_faces(library: Library, photo_id: int) -> list[PhotoFaceRow]:
     """The faces of one photo, left to right, with their state and person (for boxes on the photo)."""
+    thumbnails_dir = library.thumbnails_dir
     with library.reading() as conn:
         rows = conn.execute(
             text(
@@ -457,7 +466,7 @@ def photo_faces(library: Library, photo_id: int) -> list[PhotoFaceRow]:
             face_id=row.id,
             box=(row.x0, row.y0, row.x1, row.y1),
             quality=row.quality,
-            thumbnail=_thumbnail(library, row.thumbnail),
+            thumbnail=_thumbnail(thumbnails_dir, row.thumbnail),
             state="unassigned" if row.person_id is None else ("named" if row.name else "suggested"),
             person_id=row.person_id,
             person_name=row.name,
