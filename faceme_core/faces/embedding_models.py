@@ -35,6 +35,11 @@ weights can be downloaded offline.
 
 Near-duplicates (reference suggestions): two faces this similar are the same shot, a burst or a
 copy, and one adds nothing to the other as a reference.
+
+Review margin: how far below the join two people still count as "close" for the "same person?"
+review, and below which a reference face looks like someone else (dlib: 0.92; Einstein scores 0.83
+against Audrey Hepburn's album portrait, her own portraits 0.96). dlib 0.03: different people of old
+scans reach 0.93; ArcFace 0.1: strangers rarely pass 0.3.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class EmbeddingModel:
     reliable_quality: float  # faces scoring below this are "poor" (see library.clustering)
     poor_join_similarity: float  # ... and need this closer match
     near_duplicate_similarity: float  # reference suggestions skip faces this similar to one chosen
+    review_margin: float  # "same person?" review: people down to join_similarity - review_margin
     restore_match_similarity: float | None  # restore: a face belongs to the references (None: cannot say)
     identity: bool  # the FaceMe identity model (its embeddings feed the engine's Mix)
 
@@ -60,11 +66,11 @@ class EmbeddingModel:
 EMBEDDING_MODELS: dict[str, EmbeddingModel] = {
     DLIB_MODEL_ID: EmbeddingModel(
         id=DLIB_MODEL_ID, dimension=128, join_similarity=0.95, reliable_quality=0.4, poor_join_similarity=0.96,
-        near_duplicate_similarity=0.99, restore_match_similarity=None, identity=False,
+        near_duplicate_similarity=0.99, review_margin=0.03, restore_match_similarity=None, identity=False,
     ),
     ARCFACE_MODEL_ID: EmbeddingModel(
         id=ARCFACE_MODEL_ID, dimension=512, join_similarity=0.4, reliable_quality=0.4, poor_join_similarity=0.5,
-        near_duplicate_similarity=0.85, restore_match_similarity=0.30, identity=True,
+        near_duplicate_similarity=0.85, review_margin=0.1, restore_match_similarity=0.30, identity=True,
     ),
 }
 

@@ -81,6 +81,10 @@ people = Table(
     Column("hidden", Boolean, nullable=False, default=False),
     Column("cover_face_id", Integer, ForeignKey("faces.id", ondelete="SET NULL")),
     Column("created_at", Float, nullable=False),
+    # Kept by triggers on assignments (migration 4), never written by code: how many faces the
+    # person has, and when a face last joined them.
+    Column("face_count", Integer, nullable=False, server_default="0"),
+    Column("last_assigned_at", Float),
 )
 
 # source: "auto" (clustering; may be redone) or "user" (a decision automation never undoes).
@@ -141,4 +145,38 @@ job_items = Table(
     Column("report", Text),  # JSON: per face, restored with references or blind
     Column("started_at", Float),
     Column("finished_at", Float),
+)
+
+# "These two are not the same person" (review.py), person_a < person_b.
+distinct_people = Table(
+    "distinct_people",
+    metadata,
+    Column("person_a", Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    Column("person_b", Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", Float, nullable=False),
+)
+
+# The undo journal (undo.py). state: "recording" (only inside the edit's transaction), "done"
+# (on the undo stack), "undone" (on the redo stack).
+undo_entries = Table(
+    "undo_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("state", String, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# One changed row of a journaled table (migrations.JOURNALED_COLUMNS), filled by triggers: the old
+# values in o1.. (update, delete) and the new ones in n1.. (insert, update), in the table's column order.
+undo_rows = Table(
+    "undo_rows",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("entry_id", Integer, ForeignKey("undo_entries.id", ondelete="CASCADE"), nullable=False),
+    Column("table_name", String, nullable=False),
+    Column("op", String, nullable=False),
+    # Untyped, like the SQL: each holds whatever type its source column held.
+    *(Column(f"o{i}") for i in range(1, 6)),
+    *(Column(f"n{i}") for i in range(1, 6)),
 )
