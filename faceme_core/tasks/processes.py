@@ -39,6 +39,23 @@ def worker_pool(workers: int, setup: str, *setup_args) -> ProcessPoolExecutor:
     )
 
 
+def stop_now(pool: ProcessPoolExecutor, timeout: float = 5.0) -> None:
+    """Drop queued work and end the workers mid-task, for a cancel that must not wait for the photos
+    in flight. Python 3.14 has ``terminate_workers`` for this; before it, the same steps on the
+    executor's process table."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout)
+
+
 def _start_worker(setup: str, setup_args: tuple) -> None:
     if hasattr(signal, "SIGINT"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -3,6 +3,7 @@ and never stuck on a file that changed into a pipe after the walk."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -67,6 +68,7 @@ def test_cancel_mid_album_keeps_finished_photos_and_a_rerun_equals_an_uninterrup
     with Library.open(library_path) as library:
         with pytest.raises(Cancelled):
             scan_folders(library, [album], scanner, progress=_cancel_at(token, 2), cancel=token, workers=workers)
+        assert multiprocessing.active_children() == []  # the workers were stopped, not left to finish
         assert _statuses(library_path) == [("ok", None)] * 2  # committed, and nothing recorded as failed
         summary = scan_folders(library, [album], analyzer)
     assert (summary.unchanged, summary.added, summary.failed) == (2, 3, 0)
