@@ -69,6 +69,7 @@ def scan_folders(
         # 2. one walk and one SELECT: unchanged files cost nothing more
         notify(TaskProgress("walking", 0, None, message="looking for photos"))
         inventory = take_inventory(library, roots, album_of_root, outputs + [str(library.thumbnails_dir)])
+        cancel.raise_if_cancelled()
         counts: Counter[str] = Counter(unchanged=inventory.unchanged)
         failures = list(inventory.problems)
         vanished = dict(inventory.vanished)
