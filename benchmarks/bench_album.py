@@ -109,6 +109,16 @@ def _library_rows(path: Path) -> tuple:
         )
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the scan's worker processes)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return float("nan")
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -168,14 +178,19 @@ def main(argv: list[str] | None = None) -> None:
             workers = args.workers or default_workers()
             runs = {}
             for count in (1, workers):
+                cpu_before = _cpu_seconds()
                 with Library.open(work / f"dlib-{count}.sqlite") as library:
                     runs[count] = scan_folders(library, [subset], create_analyzer("dlib"), workers=count)
                 summary = runs[count]
+                # Cores this run got on average (workers included): on a machine busy with other work,
+                # the scheduler may not give a second worker a second core, and no speed-up can show.
+                cores = (_cpu_seconds() - cpu_before) / summary.seconds
                 print(
                     f"first scan with dlib, {count} worker{'s' if count > 1 else ''}: {summary.found} photos in "
                     f"{summary.seconds:.1f} s, {summary.found / summary.seconds:.2f} photos/s, "
                     f"{summary.faces_added} faces, {summary.people_created} people "
-                    f"({summary.seconds / summary.found / (first.seconds / first.found):.1f} x the pipeline alone)"
+                    f"({summary.seconds / summary.found / (first.seconds / first.found):.1f} x the pipeline alone); "
+                    f"CPU cores used on average: {cores:.2f}"
                 )
             serial, parallel = runs[1], runs[workers]
             same = _library_rows(work / "dlib-1.sqlite") == _library_rows(work / f"dlib-{workers}.sqlite")
