@@ -2,7 +2,7 @@
 
 Core functions take a ``Library`` (``library.Library.open(path)``) and return frozen dataclasses
 (``types``); the CLI and the desktop app are thin views on top of them. Long operations take a
-``progress`` callback and a way to stop (restore jobs: a ``tasks.CancelToken``) and commit as they
+``progress`` callback and a ``tasks.CancelToken`` and commit as they
 go, so they can be cancelled or killed at any moment and simply run again.
 
 - ``scan.scan_folders``: find, analyse and group album photos (incremental, move-aware, crash-safe)
