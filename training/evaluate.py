@@ -96,7 +96,7 @@ def _optional(metric: str, missing: dict[str, str], load):
 
 def reference_loader(analyzer, skipped: list[str]):
     """Load an identity's references, leaving out (and noting) photos without a usable face."""
-    from faceme_core.restore.references import load_reference
+    from faceme_core.restore.reference_set import load_reference
 
     def load(paths):
         faces = []

@@ -90,7 +90,7 @@ def prepare(layout: DataLayout, analyzer, clip_encoder, device: str = "cpu",
 
 def _detect(layout: DataLayout, names: Sequence[str], analyzer):
     """{name: ReferenceFace} for images with a face, and (name, reason) for the others."""
-    from faceme_core.restore.references import load_reference
+    from faceme_core.restore.reference_set import load_reference
 
     found, missing = {}, []
     for name in names:

@@ -106,7 +106,7 @@ def _run_status(args) -> int:
 
 
 def _run_download(args) -> int:
-    from faceme_core.cli.cmd_scan import ProgressPrinter, format_eta
+    from faceme_core.cli.progress_printer import ProgressPrinter, format_eta
     from faceme_core.cli.interrupt import CANCELLED_EXIT_CODE, cancel_on_interrupt
     from faceme_core.tasks import Cancelled, CancelToken
     from faceme_core.tasks.download_models import download_models

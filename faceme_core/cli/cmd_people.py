@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from faceme_core.cli.cmd_scan import add_library_action, add_library_option, id_arg, open_library
+from faceme_core.cli.library_args import add_library_action, add_library_option, id_arg, open_library
 from faceme_core.cli.common import UserArgumentParser, add_command, print_json
 from faceme_core.errors import FaceMeError
 

@@ -28,7 +28,7 @@ examples:
 
 
 def register(subparsers) -> None:
-    from faceme_core.restore.matching import IDENTITY_MATCH_THRESHOLD
+    from faceme_core.restore.identity_match import IDENTITY_MATCH_THRESHOLD
 
     parser = add_command(subparsers, "restore", help="restore the faces of whole photos with reference photos",
                          description=DESCRIPTION, handler=run)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from faceme_core.cli.cmd_scan import ProgressPrinter, add_library_option, format_eta, id_arg, open_library
+from faceme_core.cli.library_args import add_library_option, id_arg, open_library
+from faceme_core.cli.progress_printer import ProgressPrinter, format_eta
 from faceme_core.cli.common import add_command, print_json
 from faceme_core.cli.engine_options import add_engine_options, restore_options_from_args
 from faceme_core.errors import FaceMeError

@@ -1,15 +1,14 @@
 """`faceme scan FOLDER... [--library PATH] [--reembed]`: add album folders to the library, incrementally.
-
-Also holds the ``--library`` option and the progress printer the other library commands share.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 from faceme_core.cli.common import add_command, info, print_json
+from faceme_core.cli.library_args import add_library_option, open_library
+from faceme_core.cli.progress_printer import ProgressPrinter, format_eta
 
 DESCRIPTION = """\
 Find the photos under each FOLDER (recursively), detect and identify their faces, and group the faces
@@ -25,68 +24,6 @@ A file that cannot be read is recorded with the reason (see --errors) and retrie
   faceme scan --reembed ~/Pictures/Family  after installing a better face model
   faceme scan --errors | --missing | --forget-missing
 """
-
-
-def add_verbose_option(parser: argparse.ArgumentParser) -> None:
-    """-v on a sub-action too (SUPPRESS: it never resets one given before the action)."""
-    parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                        help="show details, and tracebacks of errors")
-
-
-def add_library_action(actions, name: str, help: str) -> argparse.ArgumentParser:
-    """A sub-action (``faceme people rename``...) with the library and verbose options of its command."""
-    sub = actions.add_parser(name, help=help, description=help)
-    add_library_option(sub)
-    add_verbose_option(sub)
-    return sub
-
-
-def add_library_option(parser: argparse.ArgumentParser) -> None:
-    # SUPPRESS: the option may be given before or after a sub-action without one erasing the other.
-    parser.add_argument(
-        "--library",
-        metavar="PATH",
-        default=argparse.SUPPRESS,
-        help="the library file (default: library.sqlite in FaceMe's user data folder)",
-    )
-
-
-def id_arg(text: str) -> int:
-    """argparse type for face, person, reference and job ids: a bad one is a one-line usage error."""
-    from faceme_core.library.ids import parse_id
-
-    try:
-        return parse_id(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def open_library(args: argparse.Namespace, *, create: bool = False):
-    from faceme_core.library.library import Library, library_path_from_arg
-
-    return Library.open(library_path_from_arg(getattr(args, "library", None)), create=create)
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "ETA --:--"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"ETA {hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"ETA {rest // 60}:{rest % 60:02d}"
-
-
-class ProgressPrinter:
-    """Prints progress lines to stderr, at most every ``interval`` seconds (and the last one)."""
-
-    def __init__(self, interval: float = 1.0):
-        self._interval = interval
-        self._last = 0.0
-
-    def __call__(self, line: str, *, final: bool = False) -> None:
-        now = time.monotonic()
-        if final or now - self._last >= self._interval:
-            self._last = now
-            info(line)
 
 
 def register(subparsers):

@@ -2,7 +2,7 @@
 
 Cosine scales differ between models (two photos of one person score ~0.95 with dlib and ~0.5 with
 ArcFace), so a threshold is only meaningful next to its model. Grouping (``library.clustering``),
-reference suggestions (``library.references``) and restore matching (``restore.matching``) all read
+reference suggestions (``library.references``) and restore matching (``restore.identity_match``) all read
 their numbers from here.
 
 Why these numbers:

@@ -154,7 +154,7 @@ def check_reference_file(library: Library, person: PersonKey, path: Path | str, 
     find its face (refused when there is none: a reference must show a face) and compare it with the
     person's album faces. ``analyzer``: default ``analyzer_for_library``."""
     from faceme_core import imageio
-    from faceme_core.restore.references import pick_reference_face
+    from faceme_core.restore.reference_set import pick_reference_face
 
     file_path = Path(path).expanduser().absolute()
     if not file_path.is_file():

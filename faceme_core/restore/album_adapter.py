@@ -18,8 +18,8 @@ from faceme_core.faces.analyzer import skip_reason
 from faceme_core.faces.types import Detection
 from faceme_core.imageio import load_photo
 from faceme_core.library.types import FaceOutcome, PhotoOutcome, PhotoTask, TaskFace, TaskReference
-from faceme_core.restore.photo import FaceReport, FaceTarget
-from faceme_core.restore.references import ReferenceSet, load_reference
+from faceme_core.restore.photo_restore import FaceReport, FaceTarget
+from faceme_core.restore.reference_set import ReferenceSet, load_reference
 from faceme_core.restore.sampling_progress import sampling_reporter
 from faceme_core.restore.session import RestoreSession
 from faceme_core.tasks import CancelToken, ProgressCallback, ignore_progress

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from faceme_core.faces.boxes import box_area
 from faceme_core.faces.types import Face, PhotoFaces
-from faceme_core.restore.matching import IDENTITY_MATCH_THRESHOLD, match_face
-from faceme_core.restore.photo import FaceTarget
-from faceme_core.restore.references import ReferenceSet
+from faceme_core.restore.identity_match import IDENTITY_MATCH_THRESHOLD, match_face
+from faceme_core.restore.photo_restore import FaceTarget
+from faceme_core.restore.reference_set import ReferenceSet
 
 FACE_CHOICES = ("all", "largest")
 OTHERS_CHOICES = ("blind", "skip")

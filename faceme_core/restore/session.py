@@ -19,13 +19,16 @@ from faceme_core.faces.insightface_backend import InsightFaceBackend
 from faceme_core.faces.types import PhotoFaces
 from faceme_core.image_types import Photo
 from faceme_core.imageio import load_photo, save_photo
-from faceme_core.restore.photo import AlignedEmbedder, FaceReport, FaceTarget, aligned_face_embedder, restore_photo
+from faceme_core.restore.photo_restore import AlignedEmbedder, FaceReport, FaceTarget, aligned_face_embedder, restore_photo
 from faceme_core.restore.plan import LeftFace
 from faceme_core.tasks import Cancelled
 
 
 @dataclass(frozen=True)
-class PhotoOutcome:
+class RestoredFile:
+    """One photo restored and written (``restore_to_file``); album jobs turn it into their own
+    ``library.types.PhotoOutcome``."""
+
     input: Path
     output: Path
     faces: tuple[FaceReport, ...]
@@ -66,7 +69,7 @@ class RestoreSession:
         overwrite: bool = False,
         progress: Callable[[ProgressEvent], None] | None = None,
         cancel: Callable[[], bool] | None = None,
-    ) -> PhotoOutcome:
+    ) -> RestoredFile:
         started = time.perf_counter()
         result = restore_photo(
             photo, targets, self.restorer, options,
@@ -75,7 +78,7 @@ class RestoreSession:
         if cancel is not None and cancel():  # cancelled after the last step: still write nothing
             raise Cancelled("restoration cancelled")
         written = save_photo(result.photo, output, overwrite=overwrite)
-        return PhotoOutcome(
+        return RestoredFile(
             input=photo.path or Path(), output=written, faces=result.faces, left=tuple(left),
             seconds=time.perf_counter() - started,
         )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from faceme_core.engine.options import RestoreOptions
 from faceme_core.errors import FaceMeError
-from faceme_core.restore.photo import FaceReport
+from faceme_core.restore.photo_restore import FaceReport
 from faceme_core.restore.plan import LeftFace, PlanOptions
 from faceme_core.restore.sampling_progress import sampling_reporter
 from faceme_core.restore.session import RestoreSession, output_path_for
@@ -77,7 +77,7 @@ def restore_photos(
     """Restore ``request.photos`` in order; one ``PhotoResult`` per photo. Raises ``Cancelled`` when
     ``cancel`` is cancelled (between denoising steps), FaceMeError when the references are unusable."""
     from faceme_core.restore.plan import plan_photo
-    from faceme_core.restore.references import load_reference_set
+    from faceme_core.restore.reference_set import load_reference_set
 
     progress = progress or ignore_progress
     cancel = cancel or CancelToken.never()

@@ -27,7 +27,7 @@ def test_consumers_follow_the_table(monkeypatch):
     """Change a row and grouping, suggestions and reference checks change with it: no retyped copy."""
     from faceme_core.library.clustering import params_for_model
     from faceme_core.library.references import near_duplicate_similarity
-    from faceme_core.restore.references import _is_identity_model
+    from faceme_core.restore.reference_set import _is_identity_model
 
     row = dataclasses.replace(
         EMBEDDING_MODELS[DLIB_MODEL_ID], join_similarity=0.5, poor_join_similarity=0.6, near_duplicate_similarity=0.7,

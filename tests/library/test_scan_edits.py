@@ -14,7 +14,7 @@ from faceme_core.library import photos as photo_ops
 from faceme_core.library import references
 from faceme_core.library.db import schema
 from faceme_core.faces.boxes import box_iou
-from faceme_core.library.face_match import match_faces
+from faceme_core.library.face_rematch import match_faces
 from faceme_core.library.scan import scan_folders
 from faceme_core.tasks import Cancelled, CancelToken
 from tests.library.conftest import ALBUM, copy_album

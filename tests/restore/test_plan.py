@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from faceme_core.faces.types import Detection, Embedding, Face, PhotoFaces, SkippedFace
-from faceme_core.restore.matching import IDENTITY_MATCH_THRESHOLD, match_face
+from faceme_core.restore.identity_match import IDENTITY_MATCH_THRESHOLD, match_face
 from faceme_core.restore.plan import PlanOptions, plan_photo
 from faceme_core.faces.boxes import box_iou
-from faceme_core.restore.references import ReferenceSet, pick_reference_face
+from faceme_core.restore.reference_set import ReferenceSet, pick_reference_face
 
 MODEL = "insightface/antelopev2/glintr100"
 

@@ -8,7 +8,7 @@ import torch
 
 from faceme_core.engine.identity import clip_pixels, load_clip_id_encoder
 from faceme_core.faces.analyzer import create_analyzer
-from faceme_core.restore.references import load_reference
+from faceme_core.restore.reference_set import load_reference
 from tests.training.conftest import write_raw_dataset
 from training.features import load_features
 from training.layout import TrainingDataError, read_manifest

@@ -75,7 +75,7 @@ def landmark_distance(landmarks: Landmarker, restored: np.ndarray, ground_truth:
 
 def antelopev2_identity_embedder(backend) -> IdentityEmbedder:
     """ArcFace of an aligned 512 face with the engine's own embedder (template points, glintr100)."""
-    from faceme_core.restore.photo import aligned_face_embedder
+    from faceme_core.restore.photo_restore import aligned_face_embedder
 
     embed = aligned_face_embedder(backend)
     return lambda crop: embed(crop).vector

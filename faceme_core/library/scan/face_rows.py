@@ -11,7 +11,7 @@ from faceme_core.faces.types import Embedding, Face
 from faceme_core.library import clustering
 from faceme_core.library.db import schema
 from faceme_core.library.db.codec import blob_to_vector, points_to_blob, vector_to_blob
-from faceme_core.library.face_match import match_faces
+from faceme_core.library.face_rematch import match_faces
 
 
 def thumbnails_of(conn: Connection, photo_ids: Sequence[int]) -> list[str]:

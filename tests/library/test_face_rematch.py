@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceme_core.library.face_match import match_faces
+from faceme_core.library.face_rematch import match_faces
 
 
 def _turn_clockwise(box, size):

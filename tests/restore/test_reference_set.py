@@ -7,7 +7,7 @@ from PIL import Image
 
 from faceme_core.faces.analyzer import FaceAnalyzer
 from faceme_core.faces.insightface_backend import InsightFaceBackend
-from faceme_core.restore.references import load_reference
+from faceme_core.restore.reference_set import load_reference
 from tests.support.tiny_insightface import build_tiny_antelopev2
 
 
