@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from faceme_core.cli.common import add_command, print_json
+from faceme_core.cli.error_text import describe
 
 if TYPE_CHECKING:
     from faceme_core.faces.types import Detection, PhotoFaces
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             photo_faces = analyzer.analyze(load_photo(path))
         except ImageLoadError as error:
             failed = True
-            print(f"faceme detect: error: {error}", file=sys.stderr)
+            print(f"faceme detect: error: {describe(error)}", file=sys.stderr)
             results.append({"photo": str(path), "error": str(error)})
             continue
         entry = photo_faces_to_json(path, photo_faces)

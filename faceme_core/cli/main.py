@@ -11,6 +11,7 @@ import traceback
 
 from faceme_core import __version__
 from faceme_core.cli.common import UserArgumentParser
+from faceme_core.cli.error_text import describe
 from faceme_core.errors import FaceMeError
 
 # Each module faceme_core/cli/cmd_<name>.py defines register(subparsers). Heavy imports (torch,
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except FaceMeError as error:
         if verbose:
             traceback.print_exc()
-        print(f"faceme {args.command}: error: {error}", file=sys.stderr)
+        print(f"faceme {args.command}: error: {describe(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"faceme {args.command}: interrupted", file=sys.stderr)

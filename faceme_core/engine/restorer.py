@@ -96,7 +96,8 @@ class Restorer:
         for needed in (base / "unet", base / "vae", base / "scheduler", Path(paths.controlnet) / "config.json",
                        Path(paths.mix), Path(paths.photomaker)):
             if not needed.exists():
-                raise ModelMissingError(f"{needed} is missing: install the FaceMe models first (faceme models)")
+                raise ModelMissingError("is missing", subject=needed, hint="install the FaceMe models first",
+                                        action="download_models")
         choice = pick_device(device, dtype)
         torch_dtype = choice.torch_dtype
         cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "engine"
@@ -243,8 +244,8 @@ class Restorer:
         with self._on_device(self.vae):
             images = decode_latents(self.vae, latents).cpu()
         if not torch.isfinite(images).all():  # e.g. an fp16 overflow: never paste a black square as a result
-            raise EngineError("the restoration produced invalid values (NaN or infinity); try again with "
-                              "--device cpu (float32) or another --sampler")
+            raise EngineError("the restoration produced invalid values (NaN or infinity)", setting="device",
+                              hint="try again on the CPU (float32) or with another sampler", action="use_cpu")
         # 5. colour correction (on the displayable range, as FaceMe does) and conversion
         images = images.clamp(-1, 1)
         if options.color_correction:
@@ -270,7 +271,7 @@ def _check_widths(unet, controlnet, prompt: PromptEmbeddings) -> None:
     for name, model in (("unet", unet), ("controlnet", controlnet)):
         if model.config.cross_attention_dim != width:
             raise ModelFormatError(f"{name}: cross_attention_dim {model.config.cross_attention_dim}, but the prompt "
-                                   f"embeddings are {width}-d (FaceMe needs SDXL's 2048)")
+                                   f"embeddings have {width} values (FaceMe needs SDXL's 2048)")
 
 
 def _from_pretrained(model_class, folder: Path, torch_dtype: torch.dtype):

@@ -155,7 +155,8 @@ class CropsManifest:
             )
         except (KeyError, TypeError, ValueError) as error:
             detail = f"missing field {error}" if isinstance(error, KeyError) else str(error)
-            raise FaceCropsError(f"{source}: not a valid faces file written by 'faceme align' ({detail})") from None
+            raise FaceCropsError(f"not a valid faces file written by FaceMe's face alignment ({detail})",
+                                 subject=source) from None
 
 
 # ---- pure helpers -------------------------------------------------------------------------------
@@ -253,14 +254,16 @@ def write_crops_folder(photo: Photo, photo_faces: PhotoFaces, out_dir: Path) -> 
 def read_manifest(folder: Path) -> CropsManifest:
     folder = Path(folder)
     if not folder.is_dir():
-        raise FaceCropsError(f"{folder}: no such folder (make one with 'faceme align PHOTO --out-dir {folder}')")
+        raise FaceCropsError("no such folder", subject=folder, hint="align the photo's faces into it first",
+                             action="align")
     path = folder / FACES_JSON
     if not path.is_file():
-        raise FaceCropsError(f"{path}: missing; this folder was not written by 'faceme align'")
+        raise FaceCropsError("missing; this folder does not hold aligned faces", subject=path, action="align")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise FaceCropsError(f"{path}: cannot be read as JSON ({error})") from None
+    except (OSError, ValueError, RecursionError) as error:  # ValueError: bad UTF-8, JSON, 5,000-digit numbers
+        detail = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise FaceCropsError(f"cannot be read as JSON ({detail})", subject=path) from None
     return CropsManifest.from_json(data, path)
 
 
@@ -274,8 +277,8 @@ def check_manifest_matches(manifest: CropsManifest, photo: Photo, folder: Path) 
         )
     if manifest.pixels_sha256 != pixels_sha256(photo.pixels):
         raise FaceCropsError(
-            f"{json_path} was made from another photo ({manifest.photo_path}): the pixels differ; "
-            "run 'faceme align' on this photo first"
+            f"was made from another photo ({manifest.photo_path}): the pixels differ", subject=json_path,
+            hint="align this photo's faces first", action="align",
         )
 
 
@@ -347,8 +350,8 @@ def _check_may_write(path: Path, replaceable: set[Path], source: Path | None) ->
         raise FaceCropsError(f"{path}: is the input photo; choose another output folder")
     if path.exists() and path not in replaceable:
         raise FaceCropsError(
-            f"{path}: already exists and was not written by 'faceme align' (or was edited since); "
-            "move it away or choose an empty output folder"
+            "already exists and was not written by FaceMe's face alignment (or was edited since)", subject=path,
+            hint="move it away or choose an empty output folder",
         )
 
 

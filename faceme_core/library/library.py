@@ -60,10 +60,12 @@ class Library:
         """
         path = Path(path).expanduser().absolute() if path is not None else default_library_path()
         if path.is_dir():
-            raise LibraryError(f"--library {path}: is a folder; give the library file (e.g. {path / 'library.sqlite'})")
+            raise LibraryError("is a folder", setting="library", value=path,
+                               hint=f"give the library file (e.g. {path / 'library.sqlite'})")
         if not path.exists():
             if not create:
-                raise LibraryError(f"--library {path}: no library there (run 'faceme scan FOLDER' first)")
+                raise LibraryError("no library there", setting="library", value=path,
+                                   hint="scan a folder first to create it", action="scan")
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = _make_engine(path)
         try:
@@ -71,7 +73,9 @@ class Library:
             _set_wal(engine)
         except DatabaseError as error:
             engine.dispose()
-            raise LibraryError(f"--library {path}: not a FaceMe library or damaged ({error.orig})") from error
+            raise LibraryError(
+                f"not a FaceMe library or damaged ({error.orig})", setting="library", value=path
+            ) from error
         except BaseException:
             engine.dispose()
             raise
@@ -116,14 +120,14 @@ def set_meta(conn: Connection, key: str, value: str) -> None:
 
 def _upgrade(engine: Engine, path: Path) -> None:
     with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
-        migrations.check_is_library(conn, f"--library {path}")
+        migrations.check_is_library(conn, path)
         version = migrations.schema_version(conn)
-    migrations.check_version(version, f"--library {path}")
+    migrations.check_version(version, path)
     for to_version in migrations.pending_steps(version):
         with engine.begin() as conn:
             # Re-read under the write lock: another process may have upgraded meanwhile.
             current = migrations.schema_version(conn)
-            migrations.check_version(current, f"--library {path}")
+            migrations.check_version(current, path)
             if current < to_version:
                 migrations.apply_step(conn, to_version)
 

@@ -81,17 +81,18 @@ def add_face_reference(library: Library, person: PersonKey, face_id: int) -> int
     with library.transaction() as conn:
         person_id = resolve_person(conn, person)
         if not in_range(int(face_id)):
-            raise LibraryError(f"no face with id {face_id} (see 'faceme people list')")
+            raise LibraryError(f"no face with id {face_id}", action="list_people")
         owner = conn.execute(
             select(schema.faces.c.id, schema.assignments.c.person_id)
             .join(schema.assignments, schema.assignments.c.face_id == schema.faces.c.id, isouter=True)
             .where(schema.faces.c.id == int(face_id))
         ).one_or_none()
         if owner is None:
-            raise LibraryError(f"no face with id {face_id} (see 'faceme people list')")
+            raise LibraryError(f"no face with id {face_id}", action="list_people")
         if owner.person_id != person_id:
             raise LibraryError(
-                f"face {face_id} is not one of person {person_id}'s faces: move it there first ('faceme people move')"
+                f"face {face_id} is not one of person {person_id}'s faces", hint="move it there first",
+                action="move_face",
             )
         existing = conn.execute(
             select(refs.c.id).where(refs.c.person_id == person_id, refs.c.face_id == face_id)
@@ -131,7 +132,7 @@ def remove_reference(library: Library, reference_id: int) -> None:
             conn.execute(delete(schema.person_refs).where(schema.person_refs.c.id == int(reference_id))).rowcount
         )
     if not removed:
-        raise LibraryError(f"no reference with id {reference_id} (see 'faceme refs list PERSON')")
+        raise LibraryError(f"no reference with id {reference_id}", action="list_references")
 
 
 def pick_diverse(
@@ -168,7 +169,7 @@ def suggest_references(
     from faceme_core.library.scan import ACTIVE_MODEL_KEY
 
     if count < 1:
-        raise LibraryError(f"--count {count}: must be at least 1")
+        raise LibraryError("the number of suggestions must be at least 1", setting="count", value=count)
     model_id = library.get_meta(ACTIVE_MODEL_KEY)
     faces, photos, embeddings, assignments, refs = (
         schema.faces,

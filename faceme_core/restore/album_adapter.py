@@ -99,7 +99,7 @@ def _reference_name(reference: TaskReference) -> str:
 def _face_outcome(face: TaskFace, report: FaceReport) -> FaceOutcome:
     who = face.person_name or (f"person {face.person_id}" if face.person_id is not None else "unassigned face")
     unavailable = (f"; {face.unavailable_references} reference(s) could not be read (photo or file missing: "
-                   "rescan, or check 'faceme refs list')") if face.unavailable_references else ""
+                   "rescan, or check the person's references)") if face.unavailable_references else ""
     if report.blind:
         return FaceOutcome(face.face_id, "blind", f"{who}: no usable references, restored blind{unavailable}")
     identity = "" if report.identity_after is None else f", identity similarity {report.identity_after:.2f}"
