@@ -118,6 +118,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     """Fail before loading any model when an output cannot be written or would replace something."""
     from faceme_core.imageio import is_faceme_output
     from faceme_core.imageio.formats import format_for_suffix
+    from faceme_core.imageio.output_path import check_output_path
     from faceme_core.restore.session import output_path_for
 
     outputs = [output_path_for(photo, output=args.output, out_dir=args.out_dir) for photo in args.photos]
@@ -133,6 +134,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
         if resolved in protected:
             raise FaceMeError(f"{output}: the output would replace the input or reference "
                               f"{protected[resolved]}; choose another -o or --out-dir")
+        check_output_path(output)  # a FIFO would hang the write: refused before any model loads
         if output.is_file() and not args.overwrite and not is_faceme_output(output):
             raise FaceMeError(f"{output}: a file FaceMe did not write is already there; choose another -o or "
                               "--out-dir, or pass --overwrite to replace it")

@@ -58,7 +58,7 @@ def describe(error: BaseException) -> str:
     if not isinstance(error, FaceMeError):
         return str(error)
     flag = flag_of(error.setting)
-    shown = error.subject if error.subject is not None else error.value
+    shown = error.value
     subject = f"{flag} {shown}" if flag and shown is not None and not isinstance(shown, bool) else None
     extras = []
     if flag and subject is None:  # a setting without a value to show: name its flag in the hint

@@ -63,6 +63,7 @@ class RestoreSession:
         cancel: Callable[[], bool] | None = None,
     ) -> PhotoOutcome:
         started = time.perf_counter()
+        check_output_path(output)  # before minutes of work: a FIFO or folder there can never be written
         result = restore_photo(
             photo, targets, self.restorer, options,
             upscale=upscale, embedder=self.embedder, progress=progress, cancel=cancel,
