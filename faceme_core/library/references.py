@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from faceme_core.errors import LibraryError
 from faceme_core.library.db import schema
-from faceme_core.library.db.codec import blob_to_vector
+from faceme_core.library.db.codec import blob_to_vector, with_usable_vectors
 from faceme_core.library.ids import in_range
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, pin_face, resolve_person
@@ -197,6 +197,11 @@ def suggest_references(
             .join(embeddings, (embeddings.c.face_id == faces.c.id) & (embeddings.c.model_id == model_id))
             .where(assignments.c.person_id == person_id, photos.c.status == "ok")
         ).all()
+        common_size = conn.execute(
+            select(func.length(embeddings.c.vector)).where(embeddings.c.model_id == model_id)
+            .group_by(func.length(embeddings.c.vector)).order_by(func.count().desc()).limit(1)
+        ).scalar()
+        rows = with_usable_vectors(rows, size=common_size)
         referenced = set(
             conn.execute(
                 select(refs.c.face_id).where(refs.c.person_id == person_id, refs.c.face_id.is_not(None))
