@@ -46,6 +46,7 @@ from faceme_core.library.types import (
     TaskReference,
 )
 from faceme_core.library.walk import OUTPUT_MARKER
+from faceme_core.library.path_text import check_storable
 
 RestorePhotoFn = Callable[[PhotoTask], PhotoOutcome]
 
@@ -55,6 +56,7 @@ RestorePhotoFn = Callable[[PhotoTask], PhotoOutcome]
 def check_out_dir(out_dir: Path | str, album_paths: Iterable[str]) -> Path:
     """The out-dir as a real absolute path; refuses one inside an album folder or holding one."""
     path = os.path.realpath(os.path.expanduser(str(out_dir)))
+    check_storable(path, setting="out_dir", value=out_dir)
     if os.path.exists(path) and not os.path.isdir(path):
         raise LibraryError("exists and is not a folder", setting="out_dir", value=out_dir)
     for album in album_paths:
@@ -85,7 +87,7 @@ def _select_photos(conn: Connection, people: list[PersonKey], photo_paths: list[
             ).scalars()
         )
     for given in photo_paths:
-        spelled = os.path.abspath(os.path.expanduser(str(given)))
+        spelled = check_storable(os.path.abspath(os.path.expanduser(str(given))), setting="photo", value=given)
         candidates = {spelled, os.path.realpath(spelled)}  # photos are stored as found under the album
         row = conn.execute(
             select(photos.c.id, photos.c.status, photos.c.error).where(photos.c.path.in_(candidates)).limit(1)

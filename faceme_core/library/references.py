@@ -19,6 +19,7 @@ from faceme_core.library.ids import in_range
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, pin_face, resolve_person
 from faceme_core.library.types import Reference, Suggestion
+from faceme_core.library.path_text import check_storable
 
 # Below this quality (faceme_core.faces.quality: 0.5 is a soft but usable print scan) a face is too
 # degraded to show the model who someone is.
@@ -110,8 +111,12 @@ def add_file_reference(library: Library, person: PersonKey, path: Path | str) ->
     from faceme_core import imageio
 
     file_path = Path(path).expanduser().absolute()
+    if file_path.is_dir():
+        raise LibraryError("is a folder, not an image file", setting="file", value=path,
+                           hint="give one photo of the person")
     if not file_path.is_file():
         raise LibraryError(f"{path}: no such image file")
+    check_storable(file_path, setting="file", value=path)
     imageio.probe_photo(file_path)  # refuses unreadable or unsupported files now, not at restore time
     refs = schema.person_refs
     with library.transaction() as conn:
