@@ -60,11 +60,12 @@ def describe(error: BaseException) -> str:
     flag = flag_of(error.setting)
     shown = error.value
     subject = f"{flag} {shown}" if flag and shown is not None and not isinstance(shown, bool) else None
+    command = COMMANDS[error.action] if error.action else None
     extras = []
-    if flag and subject is None:  # a setting without a value to show: name its flag in the hint
+    if flag and subject is None and not (command and flag in command):  # name the flag in the hint
         extras.append(flag)
-    if error.action:
-        extras.append(COMMANDS[error.action])
+    if command:
+        extras.append(command)
     if not error.hint and extras:  # "no person named 'X' (see 'faceme people list')", as before
         return f"{plain_sentence(error, subject=subject, hint='', details_as_list=True)} ({'; '.join(extras)})"
     hint = f"{error.hint} ({'; '.join(extras)})" if extras else error.hint

@@ -66,7 +66,8 @@ class Library:
             if not create:
                 raise LibraryError("no library there", setting="library", value=path,
                                    hint="scan a folder first to create it", action="scan")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(path)
+        check_writable(path)
         engine = _make_engine(path)
         try:
             _upgrade(engine, path)
@@ -111,6 +112,25 @@ class Library:
         with self.reading() as conn:
             value = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == key)).scalar_one_or_none()
         return default if value is None else value
+
+
+def _make_folder(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # e.g. a regular file where a folder of the path should be
+        raise LibraryError(f"cannot create its folder ({error.strerror or error})", setting="library", value=path,
+                           hint="give a path inside a folder") from None
+
+
+def check_writable(path: Path) -> None:
+    """SQLite writes the library and, in WAL mode, two files beside it: refuse early and plainly
+    rather than fail at the first write with a database error."""
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise LibraryError("the library file is read-only", setting="library", value=path,
+                           hint="make it writable, or give another library")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise LibraryError(f"its folder {path.parent} is read-only", setting="library", value=path,
+                           hint="make the folder writable, or give another library")
 
 
 def set_meta(conn: Connection, key: str, value: str) -> None:
