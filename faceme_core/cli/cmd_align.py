@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from faceme_core.cli.common import add_command, info
+from faceme_core.cli.common import add_command, info, count
 
 DESCRIPTION = """\
 Detect the faces in PHOTO and write each one, aligned to the 512x512 FFHQ template, into DIR:
@@ -59,5 +59,5 @@ def run(args: argparse.Namespace) -> int:
         info(f"skipped the face at ({x0:.0f}, {y0:.0f})-({x1:.0f}, {y1:.0f}): {skipped.reason}")
     if not manifest.faces:
         info(f"no face to restore found in {args.photo}")
-    info(f"wrote {len(manifest.faces)} crop(s) and {args.out_dir / FACES_JSON} ({manifest.backend} backend)")
+    info(f"wrote {count(len(manifest.faces), 'crop')} and {args.out_dir / FACES_JSON} ({manifest.backend} backend)")
     return 0

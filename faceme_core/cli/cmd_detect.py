@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from faceme_core.cli.common import add_command, print_json
+from faceme_core.cli.common import add_command, print_json, count
 from faceme_core.cli.error_text import describe
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def format_table(entry: dict) -> str:
     """A readable block for one photo's JSON entry."""
     width, height = entry["size"]
     faces, skipped = entry["faces"], entry["skipped"]
-    lines = [f"{entry['photo']} ({width}x{height}, {entry['backend']}): {len(faces)} face(s), {len(skipped)} skipped"]
+    lines = [f"{entry['photo']} ({width}x{height}, {entry['backend']}): {count(len(faces), 'face')}, {len(skipped)} skipped"]
     if faces:
         lines.append(f"  {'#':>2}  {'box x0,y0 - x1,y1':<26} {'eyes px':>7} {'score':>6} {'quality':>7}")
     for index, face in enumerate(faces, start=1):

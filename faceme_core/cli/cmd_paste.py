@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from faceme_core.cli.cmd_align import non_empty_path
-from faceme_core.cli.common import add_command, info
+from faceme_core.cli.common import add_command, info, count
 from faceme_core.errors import ImageSaveError
 
 DESCRIPTION = """\
@@ -67,6 +67,6 @@ def run(args: argparse.Namespace) -> int:
     result = paste_into_photo(photo, faces, upscale=args.upscale)
     # As its help says: an existing OUT, even an earlier paste, is replaced only with --overwrite.
     written = save_photo(result, args.output, overwrite=args.overwrite, replace_own=False)
-    info(f"pasted {len(faces)} face(s) into {written}")
+    info(f"pasted {count(len(faces), 'face')} into {written}")
     print(written)
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from faceme_core.cli.cmd_scan import add_library_action, add_library_option, id_arg, open_library
-from faceme_core.cli.common import UserArgumentParser, add_command, print_json
+from faceme_core.cli.common import UserArgumentParser, add_command, print_json, count
 from faceme_core.errors import FaceMeError
 
 DESCRIPTION = """\
@@ -88,7 +88,7 @@ def _list(library, args) -> None:
         else:
             for face in faces:
                 print(f"face {face.id}: {face.photo_path}")
-            print(f"{len(faces)} faces belong to nobody")
+            print(f"{count(len(faces), 'face')} {'belongs' if len(faces) == 1 else 'belong'} to nobody")
         return
     everyone = people.list_people(library)
     if args.json:
@@ -115,14 +115,14 @@ def _list(library, args) -> None:
         shown = ", ".join(photos[:4]) + (f" and {len(photos) - 4} more" if len(photos) > 4 else "")
         ids = " ".join(str(face.id) for face in p.faces)
         print(
-            f"{p.id:>5}  {p.display_name}: {len(p.faces)} faces (ids {ids}) in {shown}; {p.reference_count} references"
+            f"{p.id:>5}  {p.display_name}: {count(len(p.faces), 'face')} (ids {ids}) in {shown}; {count(p.reference_count, 'reference')}"
         )
     hidden = sum(p.hidden for p in everyone)
     if hidden:
         print(f"({hidden} hidden; see them with --json)")
     unassigned = len(people.unassigned_faces(library))
     if unassigned:
-        print(f"{unassigned} face(s) belong to nobody yet: 'faceme people list --unassigned', then 'people move'")
+        print(f"{count(unassigned, 'face')} {'belongs' if unassigned == 1 else 'belong'} to nobody yet: 'faceme people list --unassigned', then 'people move'")
 
 
 def run(args):
@@ -149,7 +149,7 @@ def run(args):
                 raise FaceMeError("--name goes with --new (to name the person with --to, use 'faceme people rename')")
             # All faces or none: a bad id leaves no half-done move (nor a new empty person).
             person_id = people.move_faces(library, args.faces, None if args.new else args.to, new_name=args.name)
-            print(f"moved {len(args.faces)} face(s) to person {person_id}")
+            print(f"moved {count(len(args.faces), 'face')} to person {person_id}")
         elif action == "reject":
             for face_id, person_id in zip(args.faces, people.reject_faces(library, args.faces, args.person)):
                 print(f"face {face_id} is not person {person_id}; it will not be put back there")
@@ -161,5 +161,5 @@ def run(args):
             print(f"face {args.face} is now person {person_id}'s cover")
         elif action == "recluster":
             created = people.recluster(library)
-            print(f"regrouped all faces ({created} new people); your decisions were kept")
+            print(f"regrouped all faces ({count(created, 'new person', 'new people')}); your decisions were kept")
     return 0

@@ -7,7 +7,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from faceme_core.cli.common import add_command, info, print_json
+from faceme_core.cli.common import add_command, info, print_json, count
 from faceme_core.cli.error_text import describe
 from faceme_core.cli.engine_options import add_engine_options, as_flag_error, restore_options_from_args
 from faceme_core.errors import FaceMeError
@@ -108,7 +108,7 @@ def _restore_all(photos, args, options, plan_options, device) -> list[dict]:
             info(f"{path}: error: {describe(error)}")
             reports.append({"input": str(path), "output": None, "error": str(error)})
             continue
-        info(f"{path} -> {outcome.output} ({len(outcome.faces)} face(s) restored, {len(outcome.left)} left as they were, "
+        info(f"{path} -> {outcome.output} ({count(len(outcome.faces), 'face')} restored, {len(outcome.left)} left as they were, "
              f"{outcome.seconds:.1f} s)")
         reports.append(_outcome_report(outcome))
     return reports
