@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from faceme_core.cli.common import add_command, info, print_json, count
-from faceme_core.cli.error_text import describe
+from faceme_core.cli.error_text import describe, error_json
 from faceme_core.cli.engine_options import add_engine_options, as_flag_error, restore_options_from_args
 from faceme_core.errors import FaceMeError
 
@@ -51,11 +51,23 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except FaceMeError as error:
+        if args.json:  # a script reading stdout gets JSON either way; stderr still has the one line
+            print_json({"photos": [], "error": error_json(error)})
+        raise
+
+
+def _run(args: argparse.Namespace) -> int:
     from faceme_core.restore.plan import PlanOptions
 
     if args.output is not None and len(args.photos) > 1:
         raise FaceMeError(f"-o names one output file but {len(args.photos)} photos were given: use --out-dir")
     for path in [*args.photos, *args.ref]:
+        if path.is_dir():
+            raise FaceMeError("is a folder, not a photo", subject=path,
+                              hint="give photo files (a whole album: 'faceme scan' it, then 'faceme restore-album')")
         if not path.is_file():
             raise FaceMeError(f"{path}: no such file")
     _check_outputs(args)
@@ -99,6 +111,12 @@ def _restore_all(photos, args, options, plan_options, device) -> list[dict]:
         try:
             photo, faces = session.analyze(path)
             plan = plan_photo(faces, references, plan_options)
+            if plan.nothing_to_restore:
+                reasons = "; ".join(sorted({left.reason for left in plan.left})) or "no face found"
+                info(f"{path}: nothing to restore ({reasons}); no output written")
+                reports.append({"input": str(path), "output": None, "faces": [],
+                                "left": [dataclasses.asdict(face) for face in plan.left], "error": None})
+                continue
             output = output_path_for(path, output=args.output, out_dir=args.out_dir)
             outcome = session.restore_to_file(
                 photo, plan.targets, output, options, left=plan.left, upscale=args.upscale,

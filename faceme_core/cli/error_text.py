@@ -49,6 +49,18 @@ COMMANDS: dict[str, str] = {
 assert set(COMMANDS) == ACTIONS, "every core action needs its CLI command"
 
 
+def error_json(error: BaseException) -> dict:
+    """The error for a ``--json`` report: the terminal's line plus the core's fields."""
+    if not isinstance(error, FaceMeError):
+        return {"message": str(error)}
+    return {
+        "message": describe(error), "what": error.what,
+        "subject": None if error.subject is None else str(error.subject), "setting": flag_of(error.setting),
+        "value": None if error.value is None else str(error.value), "details": list(error.details),
+        "hint": error.hint,
+    }
+
+
 def flag_of(setting: str | None) -> str | None:
     return FLAGS.get(setting) if setting else None
 

@@ -42,6 +42,11 @@ class PhotoPlan:
     targets: tuple[FaceTarget, ...]
     left: tuple[LeftFace, ...]
 
+    @property
+    def nothing_to_restore(self) -> bool:
+        """No face to restore: writing the photo again would only re-encode it, so nothing is written."""
+        return not self.targets
+
 
 def plan_photo(photo_faces: PhotoFaces, references: ReferenceSet, options: PlanOptions = PlanOptions()) -> PhotoPlan:
     """Faces matching the references get them; the others follow ``options.others``."""

@@ -18,6 +18,7 @@ from faceme_core.faces.insightface_backend import InsightFaceBackend
 from faceme_core.faces.types import PhotoFaces
 from faceme_core.image_types import Photo
 from faceme_core.imageio import load_photo, save_photo
+from faceme_core.imageio.output_path import check_output_path
 from faceme_core.restore.photo import AlignedEmbedder, FaceReport, FaceTarget, aligned_face_embedder, restore_photo
 from faceme_core.restore.plan import LeftFace
 
