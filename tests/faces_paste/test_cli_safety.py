@@ -183,3 +183,13 @@ def test_align_numbers_faces_from_1_like_detect(capsys, tmp_path):
     code = main(["align", str(PHOTO), "--out-dir", str(tmp_path / "faces"), "--backend", "dlib"])
     out = capsys.readouterr().out
     assert code == 0 and "face_01.png  face 1 at" in out
+
+
+@pytest.mark.parametrize("content", [
+    "[" * 100_000 + "]" * 100_000,  # nested far deeper than Python's recursion limit
+    '{"format": "faceme-aligned-faces", "version": ' + "9" * 5000 + "}",  # beyond int parsing's digit limit
+])
+def test_a_hostile_faces_json_is_a_one_line_error(capsys, faces_dir, tmp_path, content):
+    (faces_dir / "faces.json").write_text(content)
+    code, err = run(capsys, "paste", PHOTO, "--faces", faces_dir, "-o", tmp_path / "out.png")
+    assert_one_line_error(code, err, "paste", "faces.json", "cannot be read as JSON")
