@@ -81,7 +81,7 @@ def create_analyzer(backend: str = "auto", models_dir: Path | None = None) -> Fa
         return FaceAnalyzer(DlibBackend())
     if not pack_is_installed(pack_dir):
         raise ModelMissingError(
-            f"the insightface antelopev2 pack is not installed in {pack_dir}", setting="backend", value=backend,
+            f"the insightface antelopev2 pack is not installed in {pack_dir}", setting="backend",
             hint="download it, or use the dlib backend", action="download_antelopev2",
         )
     return FaceAnalyzer(InsightFaceBackend(pack_dir))
