@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from faceme_core.cli.common import add_command, info
+from faceme_core.cli.common import add_command, info, count
 
 DESCRIPTION = """\
 Detect the faces in PHOTO and write each one, aligned to the 512x512 FFHQ template, into DIR:
-face_00.png, face_01.png, ... (16-bit PNG for 16-bit photos) and faces.json (the photo's size and
+face_01.png, face_02.png, ... (16-bit PNG for 16-bit photos) and faces.json (the photo's size and
 pixel hash, and per face its box, five points and alignment matrix; faces not worth restoring are
 listed with the reason).
 
@@ -53,11 +53,11 @@ def run(args: argparse.Namespace) -> int:
 
     for entry in manifest.faces:
         x0, y0, x1, y1 = entry.box
-        print(f"{args.out_dir / entry.crop_file}  face {entry.index} at ({x0:.0f}, {y0:.0f})-({x1:.0f}, {y1:.0f})")
+        print(f"{args.out_dir / entry.crop_file}  face {entry.index + 1} at ({x0:.0f}, {y0:.0f})-({x1:.0f}, {y1:.0f})")
     for skipped in manifest.skipped:
         x0, y0, x1, y1 = skipped.box
         info(f"skipped the face at ({x0:.0f}, {y0:.0f})-({x1:.0f}, {y1:.0f}): {skipped.reason}")
     if not manifest.faces:
         info(f"no face to restore found in {args.photo}")
-    info(f"wrote {len(manifest.faces)} crop(s) and {args.out_dir / FACES_JSON} ({manifest.backend} backend)")
+    info(f"wrote {count(len(manifest.faces), 'crop')} and {args.out_dir / FACES_JSON} ({manifest.backend} backend)")
     return 0

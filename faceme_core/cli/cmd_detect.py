@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from faceme_core.cli.common import add_command, print_json
+from faceme_core.cli.common import add_command, print_json, count
+from faceme_core.cli.error_text import describe
 
 if TYPE_CHECKING:
     from faceme_core.faces.types import Detection, PhotoFaces
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             photo_faces = analyzer.analyze(load_photo(path))
         except ImageLoadError as error:
             failed = True
-            print(f"faceme detect: error: {error}", file=sys.stderr)
+            print(f"faceme detect: error: {describe(error)}", file=sys.stderr)
             results.append({"photo": str(path), "error": str(error)})
             continue
         entry = photo_faces_to_json(path, photo_faces)
@@ -88,7 +89,7 @@ def format_table(entry: dict) -> str:
     """A readable block for one photo's JSON entry."""
     width, height = entry["size"]
     faces, skipped = entry["faces"], entry["skipped"]
-    lines = [f"{entry['photo']} ({width}x{height}, {entry['backend']}): {len(faces)} face(s), {len(skipped)} skipped"]
+    lines = [f"{entry['photo']} ({width}x{height}, {entry['backend']}): {count(len(faces), 'face')}, {len(skipped)} skipped"]
     if faces:
         lines.append(f"  {'#':>2}  {'box x0,y0 - x1,y1':<26} {'eyes px':>7} {'score':>6} {'quality':>7}")
     for index, face in enumerate(faces, start=1):

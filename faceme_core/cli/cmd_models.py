@@ -7,6 +7,11 @@ from pathlib import Path
 
 from faceme_core.cli.common import UserArgumentParser, add_command, info, print_json
 
+REMEDY = (
+    "Get them with `faceme models download` on a machine with internet access, "
+    "or copy the files from elsewhere and run `faceme models import DIR`."
+)
+
 COMPONENTS_HELP = "base, controlnet, mix, photomaker, antelopev2"
 
 
@@ -99,8 +104,6 @@ def _run_status(args) -> int:
         for message in s.warnings:
             print(f"            warning: {message}")
     if any(s.state != "installed" for s in statuses):
-        from faceme_core.models.store import REMEDY
-
         print(REMEDY)
     return 0
 

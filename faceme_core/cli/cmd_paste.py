@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from faceme_core.cli.cmd_align import non_empty_path
-from faceme_core.cli.common import add_command, info
+from faceme_core.cli.common import add_command, info, count
 from faceme_core.errors import ImageSaveError
 
 DESCRIPTION = """\
@@ -52,16 +52,21 @@ def run(args: argparse.Namespace) -> int:
     )
     from faceme_core.faces.paste import paste_into_photo
     from faceme_core.imageio import load_photo, save_photo
+    from faceme_core.imageio.output_path import check_output_path
 
     if args.output.resolve() == args.photo.resolve():
         raise ImageSaveError(f"{args.output}: is the input photo; write the result to another file")
+    check_output_path(args.output)  # a FIFO there would hang; refused before the slow work
+    if args.output.exists() and not args.overwrite:
+        raise ImageSaveError(f"{args.output}: already exists; choose another name, or pass --overwrite")
     manifest = read_manifest(args.faces)  # before loading a possibly large photo: fail fast
     check_output_outside(args.output, manifest, args.faces)
     photo = load_photo(args.photo)
     check_manifest_matches(manifest, photo, args.faces)
     faces = load_restored_faces(manifest, args.faces)
     result = paste_into_photo(photo, faces, upscale=args.upscale)
-    written = save_photo(result, args.output, overwrite=args.overwrite)
-    info(f"pasted {len(faces)} face(s) into {written}")
+    # As its help says: an existing OUT, even an earlier paste, is replaced only with --overwrite.
+    written = save_photo(result, args.output, overwrite=args.overwrite, replace_own=False)
+    info(f"pasted {count(len(faces), 'face')} into {written}")
     print(written)
     return 0

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 
+from faceme_core.cli.common import UserArgumentParser, add_command, count, print_json
 from faceme_core.cli.library_args import add_library_action, add_library_option, id_arg, open_library
-from faceme_core.cli.common import UserArgumentParser, add_command, print_json
 from faceme_core.errors import FaceMeError
 
 DESCRIPTION = """\
@@ -90,7 +90,7 @@ def _list(library, args) -> None:
         else:
             for face in faces:
                 print(f"face {face.id}: {face.photo_path}")
-            print(f"{len(faces)} faces belong to nobody")
+            print(f"{count(len(faces), 'face')} {'belongs' if len(faces) == 1 else 'belong'} to nobody")
         return
     everyone = people.list_people(library)
     if args.json:
@@ -117,14 +117,14 @@ def _list(library, args) -> None:
         shown = ", ".join(photos[:4]) + (f" and {len(photos) - 4} more" if len(photos) > 4 else "")
         ids = " ".join(str(face.id) for face in p.faces)
         print(
-            f"{p.id:>5}  {p.display_name}: {len(p.faces)} faces (ids {ids}) in {shown}; {p.reference_count} references"
+            f"{p.id:>5}  {p.display_name}: {count(len(p.faces), 'face')} (ids {ids}) in {shown}; {count(p.reference_count, 'reference')}"
         )
     hidden = sum(p.hidden for p in everyone)
     if hidden:
         print(f"({hidden} hidden; see them with --json)")
     unassigned = len(people.unassigned_faces(library))
     if unassigned:
-        print(f"{unassigned} face(s) belong to nobody yet: 'faceme people list --unassigned', then 'people move'")
+        print(f"{count(unassigned, 'face')} {'belongs' if unassigned == 1 else 'belong'} to nobody yet: 'faceme people list --unassigned', then 'people move'")
 
 
 def run(args):
@@ -152,7 +152,7 @@ def run(args):
                 raise FaceMeError("--name goes with --new (to name the person with --to, use 'faceme people rename')")
             # All faces or none: a bad id leaves no half-done move (nor a new empty person).
             change = people.move_faces(library, args.faces, None if args.new else args.to, new_name=args.name)
-            print(f"moved {len(args.faces)} face(s) to person {change.person_id}")
+            print(f"moved {count(len(args.faces), 'face')} to person {change.person_id}")
         elif action == "reject":
             change = people.reject_faces(library, args.faces, args.person)
             faces = ", ".join(map(str, args.faces))
@@ -166,8 +166,8 @@ def run(args):
             print(f"face {args.face} is now person {person_id}'s cover")
         elif action == "recluster":
             change = people.recluster(library)
-            print(f"regrouped all faces ({len(change.people_changed)} people changed); your decisions were kept; "
-                  "'faceme people undo' undoes it")
+            print(f"regrouped all faces ({count(len(change.people_changed), 'person', 'people')} changed); your "
+                  "decisions were kept; 'faceme people undo' undoes it")
         elif action in ("undo", "redo"):
             from faceme_core.library import undo
 

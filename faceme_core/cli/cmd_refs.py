@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from faceme_core.cli.common import UserArgumentParser, add_command, count, print_json
 from faceme_core.cli.library_args import add_library_action, add_library_option, id_arg, open_library
-from faceme_core.cli.common import UserArgumentParser, add_command, print_json
 from faceme_core.errors import FaceMeError
 
 DESCRIPTION = """\
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace):
                 for ref in refs:
                     where = f"face {ref.face_id} in {ref.photo_path}" if ref.kind == "face" else str(ref.file_path)
                     print(f"{ref.id:>5}  {where}")
-                print(f"{len(refs)} references")
+                print(count(len(refs), "reference"))
         elif args.action == "add":
             if not args.face and not args.file:
                 raise FaceMeError("refs add: give --face FACE_ID... and/or --file IMAGE...")
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace):
                 if not suggestions:
                     print("no suitable face: the person's faces are too degraded, or already references")
                 elif accepted:
-                    print(f"added {len(accepted)} references")
+                    print(f"added {count(len(accepted), 'reference')}")
                 else:
                     print("accept with --accept, or pick some with 'faceme refs add PERSON --face ID...'")
     return 0

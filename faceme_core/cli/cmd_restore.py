@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from faceme_core.cli.common import add_command, info, print_json
+from faceme_core.cli.error_text import error_json
 from faceme_core.cli.engine_options import add_engine_options, as_flag_error, restore_options_from_args
 from faceme_core.cli.interrupt import CANCELLED_EXIT_CODE, cancel_on_interrupt
 from faceme_core.errors import FaceMeError
@@ -51,12 +52,24 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except FaceMeError as error:
+        if args.json:  # a script reading stdout gets JSON either way; stderr still has the one line
+            print_json({"photos": [], "error": error_json(error)})
+        raise
+
+
+def _run(args: argparse.Namespace) -> int:
     from faceme_core.restore.plan import PlanOptions
     from faceme_core.tasks.restore_photos import RestorePhotosRequest
 
     if args.output is not None and len(args.photos) > 1:
         raise FaceMeError(f"-o names one output file but {len(args.photos)} photos were given: use --out-dir")
     for path in [*args.photos, *args.ref]:
+        if path.is_dir():
+            raise FaceMeError("is a folder, not a photo", subject=path,
+                              hint="give photo files (a whole album: 'faceme scan' it, then 'faceme restore-album')")
         if not path.is_file():
             raise FaceMeError(f"{path}: no such file")
     _check_outputs(args)
@@ -123,6 +136,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     """Fail before loading any model when an output cannot be written or would replace something."""
     from faceme_core.imageio import is_faceme_output
     from faceme_core.imageio.formats import format_for_suffix
+    from faceme_core.imageio.output_path import check_output_path
     from faceme_core.restore.session import output_path_for
 
     outputs = [output_path_for(photo, output=args.output, out_dir=args.out_dir) for photo in args.photos]
@@ -138,6 +152,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
         if resolved in protected:
             raise FaceMeError(f"{output}: the output would replace the input or reference "
                               f"{protected[resolved]}; choose another -o or --out-dir")
+        check_output_path(output)  # a FIFO would hang the write: refused before any model loads
         if output.is_file() and not args.overwrite and not is_faceme_output(output):
             raise FaceMeError(f"{output}: a file FaceMe did not write is already there; choose another -o or "
                               "--out-dir, or pass --overwrite to replace it")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
+from faceme_core.cli.common import add_command, count, print_json
 from faceme_core.cli.library_args import add_library_option, id_arg, open_library
 from faceme_core.cli.progress_printer import ProgressPrinter, format_eta
-from faceme_core.cli.common import add_command, print_json
 from faceme_core.cli.engine_options import add_engine_options, restore_options_from_args
 from faceme_core.errors import FaceMeError
 
@@ -117,7 +117,7 @@ def _print_items(items, as_json: bool) -> None:
     for item in items:
         blind = sum(face.mode == "blind" for face in item.faces)
         detail = (
-            f": {item.error}" if item.error else (f" ({blind} face(s) restored blind: no usable references)" if blind else "")
+            f": {item.error}" if item.error else (f" ({count(blind, 'face')} restored blind: no usable references)" if blind else "")
         )
         print(f"{item.state:>9}  {item.photo_path}{detail}")
 
@@ -186,14 +186,14 @@ def _run(library, job_id: int, restore) -> int:
     failed = [item for item in jobs.job_items(library, job_id) if item.state == "failed"]
     blind = sum(face.mode == "blind" for item in jobs.job_items(library, job_id) for face in item.faces)
     print(
-        f"job {job_id} {info.state}: {info.done}/{info.total} photos restored into {info.out_dir}, {info.failed} failed"
+        f"job {job_id} {info.state}: {info.done}/{count(info.total, 'photo')} restored into {info.out_dir}, {info.failed} failed"
     )
     for item in failed:
         print(f"failed: {item.photo_path}: {item.error}")
     if failed:
         print(f"once fixed, try them again with 'faceme restore-album --retry-failed {job_id}'")
     if blind:
-        print(f"{blind} face(s) restored blind: no usable references (see --show {job_id}; add some with "
+        print(f"{count(blind, 'face')} restored blind: no usable references (see --show {job_id}; add some with "
               "'faceme refs suggest PERSON')")
     if info.state == "paused":
         print(f"paused; continue with 'faceme restore-album --resume {job_id}'")

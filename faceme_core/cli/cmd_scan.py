@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from faceme_core.cli.common import add_command, info, print_json
+from faceme_core.cli.common import add_command, count, info, print_json
 from faceme_core.cli.library_args import add_library_option, open_library
 from faceme_core.cli.progress_printer import ProgressPrinter, format_eta
 
@@ -82,7 +82,7 @@ def _photo_listing(args) -> int:
 
     with open_library(args) as library:
         if args.forget_missing:
-            print(f"forgot {photos.forget_missing(library)} missing photos")
+            print(f"forgot {count(photos.forget_missing(library), 'missing photo')}")
             return 0
         records = photos.list_photos(library, "error" if args.errors else "missing")
     if args.json:
@@ -94,8 +94,8 @@ def _photo_listing(args) -> int:
             if args.errors:  # load errors already start with the file's name
                 print(record.error if record.error.startswith(str(record.path)) else f"{record.path}: {record.error}")
             else:
-                print(f"{record.path} ({record.face_count} faces)")
-        print(f"{len(records)} {'failed' if args.errors else 'missing'} photos")
+                print(f"{record.path} ({count(record.face_count, 'face')})")
+        print(count(len(records), f"{'failed' if args.errors else 'missing'} photo"))
     return 0
 
 
@@ -144,12 +144,12 @@ def run(args):
         print_json(asdict(summary))
         return 0
     print(
-        f"{summary.found} photos: {summary.added} new, {summary.changed} changed, {summary.moved} moved, "
+        f"{count(summary.found, 'photo')}: {summary.added} new, {summary.changed} changed, {summary.moved} moved, "
         f"{summary.unchanged} unchanged, {summary.missing} newly missing, {summary.failed} failed; "
-        f"{summary.faces_added} faces added, {summary.people_created} new people ({summary.seconds:.1f} s)"
+        f"{count(summary.faces_added, 'face')} added, {count(summary.people_created, 'new person', 'new people')} ({summary.seconds:.1f} s)"
     )
     if summary.reembedded:
-        print(f"{summary.reembedded} faces re-embedded with {analyzer.embedding_model_id}")
+        print(f"{count(summary.reembedded, 'face')} re-embedded with {analyzer.embedding_model_id}")
     elif args.reembed:
         print(f"nothing to re-embed: the faces already use {analyzer.embedding_model_id}. A better model comes "
               "with the antelopev2 pack: 'faceme models download antelopev2' (or 'faceme models import DIR')")

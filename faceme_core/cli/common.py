@@ -43,3 +43,8 @@ def print_json(data: Any) -> None:
 def info(message: str) -> None:
     """Human-readable progress goes to stderr so stdout stays parseable (``--json``)."""
     print(message, file=sys.stderr, flush=True)
+
+
+def count(number: int, singular: str, plural: str | None = None) -> str:
+    """``1 face``, ``2 faces``, ``1 new person``, ``3 new people``."""
+    return f"{number} {singular if number == 1 else (plural or singular + 's')}"

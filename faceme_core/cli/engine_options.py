@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from faceme_core.cli.error_text import FLAGS
 from faceme_core.engine.options import OFFLOAD_MODES
 from faceme_core.errors import FaceMeError
 
@@ -24,14 +25,10 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
                              "default none")
 
 
-# The engine names its fields; a command-line user knows the flags.
-FLAG_OF_FIELD = {"sampler": "--sampler", "steps": "--steps", "identity_strength": "--identity-strength",
-                 "seed": "--seed", "match_threshold": "--match-threshold"}
-
-
 def as_flag_error(error: ValueError) -> FaceMeError:
+    """The engine's "field=value: problem" as "--flag value: problem" (the one flag table, error_text)."""
     message = str(error)
-    for field, flag in FLAG_OF_FIELD.items():
+    for field, flag in FLAGS.items():
         if message.startswith(f"{field}="):
             message = f"{flag} {message[len(field) + 1:]}"
             break

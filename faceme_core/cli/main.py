@@ -11,6 +11,7 @@ import traceback
 
 from faceme_core import __version__
 from faceme_core.cli.common import UserArgumentParser
+from faceme_core.cli.error_text import describe
 from faceme_core.errors import FaceMeError
 from faceme_core.tasks import Cancelled
 
@@ -35,10 +36,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="Restore the faces in your photo album while keeping who the people are (FaceMe).",
     )
     parser.add_argument("--version", action="version", version=f"faceme {__version__}")
+    # Also accepted before the command (`faceme -v scan ...`); its own dest, because a subcommand's
+    # parser writes its default (False) over the namespace after this one is parsed.
+    parser.add_argument("-v", "--verbose", dest="verbose_before_command", action="store_true",
+                        help="show details, and tracebacks of errors")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=UserArgumentParser)
     subparsers.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(f"faceme_core.cli.cmd_{name}").register(subparsers)
+    return parser
+
+
+def command_parser(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.ArgumentParser:
+    """The innermost (sub)command parser the words of ``argv`` name (``faceme people list``)."""
+    for word in argv:
+        choices = [
+            action.choices for action in parser._actions  # argparse keeps no public handle on subparsers
+            if isinstance(action, argparse._SubParsersAction) and word in action.choices
+        ]
+        if choices:
+            parser = choices[0][word]
     return parser
 
 
@@ -48,15 +65,17 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
-    args = parser.parse_args(argv)
-    verbose = getattr(args, "verbose", False)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # reported by the subcommand's parser, so the hint points to its own --help
+        command_parser(parser, sys.argv[1:] if argv is None else argv).error(f"unrecognized arguments: {' '.join(unknown)}")
+    verbose = getattr(args, "verbose", False) or args.verbose_before_command
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.handler(args) or 0)
     except FaceMeError as error:
         if verbose:
             traceback.print_exc()
-        print(f"faceme {args.command}: error: {error}", file=sys.stderr)
+        print(f"faceme {args.command}: error: {describe(error)}", file=sys.stderr)
         return 2
     except Cancelled:  # a command that can say how to resume catches it itself
         print(f"faceme {args.command}: cancelled", file=sys.stderr)

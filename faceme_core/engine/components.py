@@ -132,8 +132,10 @@ def _need(path: Path) -> Path:
 
 def _from_pretrained(model_class, folder: Path, torch_dtype: torch.dtype):
     """A diffusers model from safetensors only (nothing unpickles); fp16-only downloads name their variant."""
+    from faceme_core.models.config_sanity import check_model_config
     from faceme_core.models.verify_folders import weights_variant
 
+    check_model_config(folder / "config.json")  # an absurd size would take minutes to build
     try:
         return model_class.from_pretrained(folder, torch_dtype=torch_dtype, use_safetensors=True,
                                            variant=weights_variant(folder))

@@ -114,7 +114,8 @@ class Restorer:
         for needed in (base / "unet", base / "vae", base / "scheduler", Path(paths.controlnet) / "config.json",
                        Path(paths.mix), Path(paths.photomaker)):
             if not needed.exists():
-                raise ModelMissingError(f"{needed} is missing: install the FaceMe models first (faceme models)")
+                raise ModelMissingError("is missing", subject=needed, hint="install the FaceMe models first",
+                                        action="download_models")
         choice = pick_device(device, dtype)
         torch_dtype = choice.torch_dtype
         cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "engine"
@@ -254,8 +255,8 @@ class Restorer:
             hook.offload()
         images = decode_latents(self.vae, latents).cpu()
         if not torch.isfinite(images).all():  # e.g. an fp16 overflow: never paste a black square as a result
-            raise EngineError("the restoration produced invalid values (NaN or infinity); try again with "
-                              "--device cpu (float32) or another --sampler")
+            raise EngineError("the restoration produced invalid values (NaN or infinity)", setting="device",
+                              hint="try again on the CPU (float32) or with another sampler", action="use_cpu")
         # 5. 8 bits, then colour correction, exactly as the reference run (see color.py)
         images = to_uint8_rounded(images)
         if options.color_correction:

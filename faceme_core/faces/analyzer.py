@@ -92,8 +92,8 @@ def create_analyzer(backend: str = "auto", models_dir: Path | None = None) -> Fa
         return FaceAnalyzer(DlibBackend(), spec=AnalyzerSpec("dlib"))
     if not pack_is_installed(pack_dir):
         raise ModelMissingError(
-            f"the insightface antelopev2 pack is not installed in {pack_dir}: "
-            "run `faceme models download antelopev2`, or use --backend dlib"
+            f"the insightface antelopev2 pack is not installed in {pack_dir}", setting="backend",
+            hint="download it, or use the dlib backend", action="download_antelopev2",
         )
     return FaceAnalyzer(InsightFaceBackend(pack_dir), spec=AnalyzerSpec("insightface", pack_dir))
 

@@ -9,8 +9,8 @@ Folder layout::
     faces.json      format, photo (path, size, bit depth, pixel hash), crop size, backend,
                     faces [{index, crop, crop_sha256, box, points, matrix, score, quality}],
                     skipped [{box, points, score, reason}]
-    face_00.png     aligned crop of faces[0] (16-bit PNG for 16-bit photos, gray for gray photos)
-    face_01.png     ...
+    face_01.png     aligned crop of faces[0] (16-bit PNG for 16-bit photos, gray for gray photos)
+    face_02.png     ...
 
 ``matrix`` maps photo pixel coordinates to crop pixel coordinates (cv2 convention, pixel centres at
 integers), as ``faceme_core.faces.align.AlignedFace.matrix``.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -34,6 +35,7 @@ from faceme_core.faces.types import PhotoFaces
 from faceme_core.hashing import file_sha256
 from faceme_core.image_types import Photo
 from faceme_core.imageio.atomic import write_atomically
+from faceme_core.imageio.mark import is_faceme_output
 
 FACES_JSON = "faces.json"
 FORMAT_NAME = "faceme-aligned-faces"
@@ -155,7 +157,8 @@ class CropsManifest:
             )
         except (KeyError, TypeError, ValueError) as error:
             detail = f"missing field {error}" if isinstance(error, KeyError) else str(error)
-            raise FaceCropsError(f"{source}: not a valid faces file written by 'faceme align' ({detail})") from None
+            raise FaceCropsError(f"not a valid faces file written by FaceMe's face alignment ({detail})",
+                                 subject=source) from None
 
 
 # ---- pure helpers -------------------------------------------------------------------------------
@@ -169,7 +172,11 @@ def pixels_sha256(pixels: np.ndarray) -> str:
 
 
 def crop_file_name(index: int) -> str:
-    return f"face_{index:02d}.png"
+    """Numbered from 1, like the faces ``faceme detect`` lists (faces.json's ``index`` counts from 0)."""
+    return f"face_{index + 1:02d}.png"
+
+
+CROP_FILE_PATTERN = re.compile(r"face_\d{2,}\.png")
 
 
 def crop_photo(photo: Photo, crop: np.ndarray) -> Photo:
@@ -253,14 +260,16 @@ def write_crops_folder(photo: Photo, photo_faces: PhotoFaces, out_dir: Path) -> 
 def read_manifest(folder: Path) -> CropsManifest:
     folder = Path(folder)
     if not folder.is_dir():
-        raise FaceCropsError(f"{folder}: no such folder (make one with 'faceme align PHOTO --out-dir {folder}')")
+        raise FaceCropsError("no such folder", subject=folder, hint="align the photo's faces into it first",
+                             action="align")
     path = folder / FACES_JSON
     if not path.is_file():
-        raise FaceCropsError(f"{path}: missing; this folder was not written by 'faceme align'")
+        raise FaceCropsError("missing; this folder does not hold aligned faces", subject=path, action="align")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise FaceCropsError(f"{path}: cannot be read as JSON ({error})") from None
+    except (OSError, ValueError, RecursionError) as error:  # ValueError: bad UTF-8, JSON, 5,000-digit numbers
+        detail = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise FaceCropsError(f"cannot be read as JSON ({detail})", subject=path) from None
     return CropsManifest.from_json(data, path)
 
 
@@ -274,8 +283,8 @@ def check_manifest_matches(manifest: CropsManifest, photo: Photo, folder: Path) 
         )
     if manifest.pixels_sha256 != pixels_sha256(photo.pixels):
         raise FaceCropsError(
-            f"{json_path} was made from another photo ({manifest.photo_path}): the pixels differ; "
-            "run 'faceme align' on this photo first"
+            f"was made from another photo ({manifest.photo_path}): the pixels differ", subject=json_path,
+            hint="align this photo's faces first", action="align",
         )
 
 
@@ -299,7 +308,7 @@ def load_restored_faces(manifest: CropsManifest, folder: Path) -> list[RestoredF
     for entry in manifest.faces:
         path = Path(folder) / entry.crop_file
         if not path.is_file():
-            raise FaceCropsError(f"{path}: missing (face {entry.index} of {Path(folder) / FACES_JSON})")
+            raise FaceCropsError(f"{path}: missing (face {entry.index + 1} of {Path(folder) / FACES_JSON})")
         loaded = load_photo(path)
         crop = loaded.pixels
         expected = (manifest.crop_size, manifest.crop_size)
@@ -311,7 +320,7 @@ def load_restored_faces(manifest: CropsManifest, folder: Path) -> list[RestoredF
         try:
             faces.append(RestoredFace(crop=crop, matrix=entry.matrix, opacity=crop_opacity(loaded.alpha)))
         except ValueError as error:  # e.g. a hand-edited, singular matrix
-            raise FaceCropsError(f"{Path(folder) / FACES_JSON}: face {entry.index}: {error}") from None
+            raise FaceCropsError(f"{Path(folder) / FACES_JSON}: face {entry.index + 1}: {error}") from None
     return faces
 
 
@@ -319,10 +328,15 @@ def load_restored_faces(manifest: CropsManifest, folder: Path) -> list[RestoredF
 
 
 def _files_we_wrote(out_dir: Path) -> set[Path]:
-    """Files listed by an earlier faces.json here that still hold what we wrote."""
+    """Files listed by an earlier faces.json here that still hold what we wrote; without a faces.json,
+    the crops an interrupted align left (FaceMe-marked face_NN.png: never listed, so never edited for
+    a paste), so that running it again finishes the folder."""
     json_path = out_dir / FACES_JSON
     if not json_path.exists():
-        return set()
+        return {
+            path for path in out_dir.iterdir()
+            if CROP_FILE_PATTERN.fullmatch(path.name) and path.is_file() and is_faceme_output(path)
+        }
     try:
         manifest = read_manifest(out_dir)
     except FaceCropsError:
@@ -347,8 +361,8 @@ def _check_may_write(path: Path, replaceable: set[Path], source: Path | None) ->
         raise FaceCropsError(f"{path}: is the input photo; choose another output folder")
     if path.exists() and path not in replaceable:
         raise FaceCropsError(
-            f"{path}: already exists and was not written by 'faceme align' (or was edited since); "
-            "move it away or choose an empty output folder"
+            "already exists and was not written by FaceMe's face alignment (or was edited since)", subject=path,
+            hint="move it away or choose an empty output folder",
         )
 
 

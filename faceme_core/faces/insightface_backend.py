@@ -88,8 +88,8 @@ class InsightFaceBackend:
         for name in REQUIRED_FILES:
             if not (self.pack_dir / name).is_file():
                 raise ModelMissingError(
-                    f"insightface model file missing: {self.pack_dir / name} "
-                    "(install the pack with `faceme models download antelopev2`)"
+                    "insightface model file missing", subject=self.pack_dir / name,
+                    hint="install the antelopev2 pack", action="download_antelopev2",
                 )
         providers = self._providers or default_providers()
         options = {} if self._threads is None else {"sess_options": _session_options(self._threads)}

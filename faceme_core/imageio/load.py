@@ -24,6 +24,7 @@ from faceme_core.image_types import Photo
 from faceme_core.imageio import deep
 from faceme_core.imageio.formats import READABLE_FORMATS, register_heif
 from faceme_core.imageio.jpeg import jpeg_is_complete
+from faceme_core.imageio.memory import MAX_LOAD_BYTES, load_peak_bytes
 from faceme_core.imageio.metadata import (
     TAG_ORIENTATION,
     date_taken,
@@ -39,7 +40,7 @@ R = TypeVar("R")
 
 # Checked from the header, before decoding. 150 MP holds a 1200 dpi scan of an A4 page (139 MP) and
 # stays below Pillow's own hard limit (2 x Image.MAX_IMAGE_PIXELS = 179 MP), so ours is the one users
-# meet, with our message. 150 MP of 16-bit RGB is 900 MB in memory.
+# meet, with our message. Memory is checked too (memory.py): 150 MP of 16-bit RGBA would need 2.4 GB.
 MAX_PIXELS = 150_000_000
 # Smaller than this cannot hold a face worth restoring; it also rejects 1x1 tracking pixels and icons.
 MIN_SIDE = 16
@@ -119,6 +120,18 @@ def _check_size(size_wh: tuple[int, int], path: Path) -> None:
     if width < MIN_SIDE or height < MIN_SIDE:
         raise ImageLoadError(
             f"{path}: the image is only {width}x{height} pixels; photos must be at least {MIN_SIDE}x{MIN_SIDE}"
+        )
+
+
+def _check_memory(im: Image.Image, turn: int, path: Path) -> None:
+    width, height = deep.stored_size(im)
+    bands = len(im.getbands())
+    alpha = "A" in im.getbands() or (im.mode == "P" and "transparency" in im.info)
+    needed = load_peak_bytes(width, height, bands=bands, deep=deep.is_deep_color(im), alpha=alpha, turned=turn != 1)
+    if needed > MAX_LOAD_BYTES:
+        raise ImageLoadError(
+            f"{path}: opening this {width}x{height} image would take about {needed / 1e9:.1f} GB of memory, more "
+            f"than the {MAX_LOAD_BYTES / 1e9:.1f} GB limit (a damaged or malicious file, or an unusually large one?)"
         )
 
 
@@ -254,6 +267,7 @@ def load_photo(path: str | Path) -> Photo:
         exif = _header_exif(im)
         source_turn = orientation(exif)
         _check_size(_displayed_size(im, source_turn), path)
+        _check_memory(im, source_turn, path)
         # A truncated JPEG must fail even if some other library set ImageFile.LOAD_TRUNCATED_IMAGES.
         if im.format in ("JPEG", "MPO") and not jpeg_is_complete(data):
             raise ImageLoadError(f"{path}: the JPEG file is truncated (incomplete download or copy?)")

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from faceme_core import __version__
@@ -30,7 +32,12 @@ def is_faceme_output(path: str | Path) -> bool:
     """True if ``path`` is an image FaceMe wrote (see the module docstring). Never raises."""
     path = Path(path)
     try:
-        with path.open("rb") as f:
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever. Only a
+        # regular file can be one of our outputs.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return False
             head = f.read(BMP_MARK_OFFSET + len(BMP_MARK))
         if head[:2] == b"BM":
             return head[BMP_MARK_OFFSET:] == BMP_MARK

@@ -34,6 +34,7 @@ from faceme_core.imageio.atomic import write_atomically
 from faceme_core.imageio.formats import ALPHA_FORMATS, DEEP_FORMATS, SUPPORTED_SUFFIXES, format_for_suffix, register_heif
 from faceme_core.imageio.mark import BMP_MARK, BMP_MARK_OFFSET, SOFTWARE, is_faceme_output
 from faceme_core.imageio.metadata import TAG_ORIENTATION, TAG_SOFTWARE, parse_exif
+from faceme_core.imageio.output_path import check_output_path
 
 _GRAY_FORMATS = frozenset({"JPEG", "PNG", "TIFF", "BMP"})
 
@@ -53,11 +54,13 @@ def _same_file(a: Path, b: Path) -> bool:
     return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
 
 
-def _check_target(target: Path, photo: Photo, overwrite: bool) -> None:
+def _check_target(target: Path, photo: Photo, overwrite: bool, replace_own: bool) -> None:
     if photo.path is not None and _same_file(target, photo.path):
         raise ImageSaveError(f"{target}: refusing to overwrite the original photo; choose another file name")
-    if target.is_dir():
-        raise ImageSaveError(f"{target}: is a folder")
+    check_output_path(target)  # a folder, or a FIFO that would hang every open
+    if target.exists() and not overwrite and not replace_own:
+        raise ImageSaveError("already exists", subject=target, setting="overwrite",
+                             hint="choose another name or folder, or allow overwriting")
     if target.exists() and not overwrite and not is_faceme_output(target):
         raise ImageSaveError(
             f"{target}: a file that FaceMe did not write already exists; "
@@ -149,8 +152,12 @@ def _encode_with_pillow(
     return buffer.getvalue()
 
 
-def save_photo(photo: Photo, path: str | Path, *, overwrite: bool = False, quality: int = 95) -> Path:
-    """Write ``photo`` to ``path`` (format from the suffix); returns the path written. See module doc."""
+def save_photo(
+    photo: Photo, path: str | Path, *, overwrite: bool = False, quality: int = 95, replace_own: bool = True
+) -> Path:
+    """Write ``photo`` to ``path`` (format from the suffix); returns the path written. See module doc.
+
+    ``replace_own=False`` refuses any existing file without ``overwrite``, even one FaceMe wrote."""
     target = Path(path)
     fmt = format_for_suffix(target)
     if fmt is None:
@@ -159,7 +166,7 @@ def save_photo(photo: Photo, path: str | Path, *, overwrite: bool = False, quali
     if not 1 <= quality <= 100:
         raise ImageSaveError(f"{target}: quality must be between 1 and 100, got {quality}")
     _check_arrays(photo)
-    _check_target(target, photo, overwrite)
+    _check_target(target, photo, overwrite, replace_own)
     try:
         payload = _encode(photo, fmt, quality)
     except (OSError, ValueError) as exc:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from faceme_core.errors import LibraryError
 from faceme_core.library.db import schema
 from faceme_core.library.walk import OUTPUT_MARKER
+from faceme_core.library.path_text import check_storable
 
 
 def check_folders(folders: Iterable[Path | str]) -> list[str]:
@@ -25,6 +26,7 @@ def check_folders(folders: Iterable[Path | str]) -> list[str]:
     roots: list[str] = []
     for folder in folders:
         path = os.path.realpath(os.path.expanduser(str(folder)))
+        check_storable(path, value=folder)
         if not os.path.exists(path):
             raise LibraryError(f"{folder}: no such folder")
         if not os.path.isdir(path):

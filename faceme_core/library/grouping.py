@@ -16,13 +16,13 @@ from sqlalchemy import Connection, delete, insert, select
 
 from faceme_core.library import clustering
 from faceme_core.library.db import schema
-from faceme_core.library.db.codec import blob_to_vector
+from faceme_core.library.db.codec import blob_to_vector, with_usable_vectors
 
 
 def _face_rows(conn: Connection, model_id: str):
     """Every face with an embedding of ``model_id``, with its current assignment (ordered by face id)."""
     faces, embeddings, assignments = schema.faces, schema.embeddings, schema.assignments
-    return conn.execute(
+    return with_usable_vectors(conn.execute(
         select(
             faces.c.id, faces.c.photo_id, faces.c.quality, embeddings.c.vector, assignments.c.person_id,
             assignments.c.source,
@@ -30,7 +30,7 @@ def _face_rows(conn: Connection, model_id: str):
         .join(embeddings, (embeddings.c.face_id == faces.c.id) & (embeddings.c.model_id == model_id))
         .join(assignments, assignments.c.face_id == faces.c.id, isouter=True)
         .order_by(faces.c.id)
-    ).all()
+    ).all())
 
 
 def _has_unassigned(conn: Connection, model_id: str) -> bool:
@@ -74,6 +74,8 @@ def assign_new_faces(conn: Connection, model_id: str) -> int:
         return 0
     rows = _face_rows(conn, model_id)
     pending = [row for row in rows if row.person_id is None]
+    if not pending:  # only damaged embeddings were unassigned
+        return 0
     params = clustering.params_for_model(model_id)
     members: dict[int, list[np.ndarray]] = defaultdict(list)
     for row in rows:

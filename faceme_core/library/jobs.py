@@ -51,6 +51,7 @@ from faceme_core.library.types import (
     TaskReference,
 )
 from faceme_core.library.walk import OUTPUT_MARKER
+from faceme_core.library.path_text import check_storable
 from faceme_core.tasks import Cancelled, CancelToken, ProgressCallback, TaskProgress, ignore_progress
 
 JOB_STAGE = "photos"  # run_job's own events: one per photo started, and a last one when it stops
@@ -68,16 +69,19 @@ class RestorePhotoFn(Protocol):
 def check_out_dir(out_dir: Path | str, album_paths: Iterable[str]) -> Path:
     """The out-dir as a real absolute path; refuses one inside an album folder or holding one."""
     path = os.path.realpath(os.path.expanduser(str(out_dir)))
+    check_storable(path, setting="out_dir", value=out_dir)
     if os.path.exists(path) and not os.path.isdir(path):
-        raise LibraryError(f"--out-dir {out_dir}: exists and is not a folder")
+        raise LibraryError("exists and is not a folder", setting="out_dir", value=out_dir)
     for album in album_paths:
         if is_under_on_disk(path, album):
             raise LibraryError(
-                f"--out-dir {out_dir}: is inside the album folder {album}; choose a folder outside your albums"
+                f"is inside the album folder {album}", setting="out_dir", value=out_dir,
+                hint="choose a folder outside your albums",
             )
         if is_under_on_disk(album, path):
             raise LibraryError(
-                f"--out-dir {out_dir}: holds the album folder {album}; choose a folder outside your albums"
+                f"holds the album folder {album}", setting="out_dir", value=out_dir,
+                hint="choose a folder outside your albums",
             )
     return Path(path)
 
@@ -96,16 +100,18 @@ def _select_photos(conn: Connection, people: list[PersonKey], photo_paths: list[
             ).scalars()
         )
     for given in photo_paths:
-        spelled = os.path.abspath(os.path.expanduser(str(given)))
+        spelled = check_storable(os.path.abspath(os.path.expanduser(str(given))), setting="photo", value=given)
         candidates = {spelled, os.path.realpath(spelled)}  # photos are stored as found under the album
         row = conn.execute(
             select(photos.c.id, photos.c.status, photos.c.error).where(photos.c.path.in_(candidates)).limit(1)
         ).one_or_none()
         if row is None:
-            raise LibraryError(f"--photo {given}: not in the library; scan its folder first ('faceme scan FOLDER')")
+            raise LibraryError("not in the library", setting="photo", value=given, hint="scan its folder first",
+                               action="scan")
         if row.status != "ok":
             detail = f": {row.error}" if row.error else ""
-            raise LibraryError(f"--photo {given}: cannot be restored, the library has it as {row.status}{detail}")
+            raise LibraryError(f"cannot be restored, the library has it as {row.status}{detail}", setting="photo",
+                               value=given)
         selected.add(row.id)
     if not people and not photo_paths:
         selected = set(
@@ -189,7 +195,9 @@ def create_job(
             target.mkdir(parents=True, exist_ok=True)
             (target / OUTPUT_MARKER).write_text("Restored by FaceMe. FaceMe never scans this folder as an album.\n")
         except OSError as error:  # rolls the job back
-            raise LibraryError(f"--out-dir {out_dir}: cannot write there ({error.strerror or error})") from error
+            raise LibraryError(
+                f"cannot write there ({error.strerror or error})", setting="out_dir", value=out_dir
+            ) from error
     return job_id
 
 
@@ -212,7 +220,7 @@ def _job_row(conn: Connection, job_id: int):
         else None
     )
     if row is None:
-        raise LibraryError(f"no restore job with id {job_id} (see 'faceme restore-album --list')")
+        raise LibraryError(f"no restore job with id {job_id}", action="list_jobs")
     return row
 
 
@@ -554,8 +562,8 @@ def _restore_one(task: PhotoTask, restore_photo_fn: RestorePhotoFn, progress: Pr
         if not task.photo_path.is_file():
             raise LibraryError(f"{task.photo_path}: the photo is no longer there (rescan the album)")
         if _changed_since_scan(task):  # its faces' boxes would land on the wrong pixels
-            raise LibraryError(f"{task.photo_path}: changed since the last scan; run 'faceme scan' on its "
-                               "album, then resume this job")
+            raise LibraryError("changed since the last scan", subject=task.photo_path,
+                               hint="scan its album again, then resume this job", action="scan")
         if os.path.realpath(task.output_path) == os.path.realpath(task.photo_path):
             raise LibraryError(f"{task.output_path}: would overwrite the original; refusing")
         task.output_path.parent.mkdir(parents=True, exist_ok=True)

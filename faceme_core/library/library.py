@@ -66,18 +66,23 @@ class Library:
         """
         path = Path(path).expanduser().absolute() if path is not None else default_library_path()
         if path.is_dir():
-            raise LibraryError(f"--library {path}: is a folder; give the library file (e.g. {path / 'library.sqlite'})")
+            raise LibraryError("is a folder", setting="library", value=path,
+                               hint=f"give the library file (e.g. {path / 'library.sqlite'})")
         if not path.exists():
             if not create:
-                raise LibraryError(f"--library {path}: no library there (run 'faceme scan FOLDER' first)")
-            path.parent.mkdir(parents=True, exist_ok=True)
+                raise LibraryError("no library there", setting="library", value=path,
+                                   hint="scan a folder first to create it", action="scan")
+            _make_folder(path)
+        check_writable(path)
         engine = _make_engine(path)
         try:
             _upgrade(engine, path)
             _set_wal(engine)
         except DatabaseError as error:
             engine.dispose()
-            raise LibraryError(f"--library {path}: not a FaceMe library or damaged ({error.orig})") from error
+            raise LibraryError(
+                f"not a FaceMe library or damaged ({error.orig})", setting="library", value=path
+            ) from error
         except BaseException:
             engine.dispose()
             raise
@@ -138,6 +143,25 @@ class Library:
         return default if value is None else value
 
 
+def _make_folder(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # e.g. a regular file where a folder of the path should be
+        raise LibraryError(f"cannot create its folder ({error.strerror or error})", setting="library", value=path,
+                           hint="give a path inside a folder") from None
+
+
+def check_writable(path: Path) -> None:
+    """SQLite writes the library and, in WAL mode, two files beside it: refuse early and plainly
+    rather than fail at the first write with a database error."""
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise LibraryError("the library file is read-only", setting="library", value=path,
+                           hint="make it writable, or give another library")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise LibraryError(f"its folder {path.parent} is read-only", setting="library", value=path,
+                           hint="make the folder writable, or give another library")
+
+
 def set_meta(conn: Connection, key: str, value: str) -> None:
     statement = sqlite_insert(schema.meta).values(key=key, value=value)
     conn.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
@@ -145,14 +169,14 @@ def set_meta(conn: Connection, key: str, value: str) -> None:
 
 def _upgrade(engine: Engine, path: Path) -> None:
     with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
-        migrations.check_is_library(conn, f"--library {path}")
+        migrations.check_is_library(conn, path)
         version = migrations.schema_version(conn)
-    migrations.check_version(version, f"--library {path}")
+    migrations.check_version(version, path)
     for to_version in migrations.pending_steps(version):
         with engine.begin() as conn:
             # Re-read under the write lock: another process may have upgraded meanwhile.
             current = migrations.schema_version(conn)
-            migrations.check_version(current, f"--library {path}")
+            migrations.check_version(current, path)
             if current < to_version:
                 migrations.apply_step(conn, to_version)
 

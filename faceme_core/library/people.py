@@ -40,7 +40,7 @@ def resolve_person(conn: Connection, key: PersonKey) -> int:
             else None
         )
         if person_id is None:
-            raise LibraryError(f"no person with id {text} (see 'faceme people list')")
+            raise LibraryError(f"no person with id {text}", action="list_people")
         return person_id
     matches = (
         conn.execute(select(people.c.id).where(func.lower(people.c.name) == text.lower()).order_by(people.c.id))
@@ -48,7 +48,7 @@ def resolve_person(conn: Connection, key: PersonKey) -> int:
         .all()
     )
     if not matches:
-        raise LibraryError(f"no person named {text!r} (see 'faceme people list')")
+        raise LibraryError(f"no person named {text!r}", action="list_people")
     if len(matches) > 1:
         ids = ", ".join(str(m) for m in matches)
         raise LibraryError(f"several people are named {text!r} (ids {ids}): use the id, or rename one")
@@ -153,7 +153,7 @@ def _check_face(conn: Connection, face_id: int) -> None:
         select(schema.faces.c.id).where(schema.faces.c.id == int(face_id))
     ).scalar_one_or_none()
     if not found:
-        raise LibraryError(f"no face with id {face_id} (see 'faceme people list')")
+        raise LibraryError(f"no face with id {face_id}", action="list_people")
 
 
 def _current_person(conn: Connection, face_id: int) -> int | None:
@@ -372,7 +372,8 @@ def reject_faces(library: Library, face_ids: list[int], person: PersonKey | None
             current = _current_person(conn, face_id)
             person_id = named if named is not None else current
             if person_id is None:
-                raise LibraryError(f"face {face_id} belongs to nobody: say which person it is not (--person)")
+                raise LibraryError(f"face {face_id} belongs to nobody", setting="person",
+                                   hint="say which person it is not")
             targets.append((face_id, current, person_id))
         rejected = sorted({person_id for _face, _current, person_id in targets})
         names = " and ".join(display_name(conn, person_id) for person_id in rejected)
@@ -417,7 +418,7 @@ def recluster(library: Library) -> LibraryChange:
 
     model_id = library.get_meta(ACTIVE_MODEL_KEY)
     if model_id is None:
-        raise LibraryError("the library has no faces yet: run 'faceme scan FOLDER' first")
+        raise LibraryError("the library has no faces yet", hint="scan a folder first", action="scan")
     with journaled(library) as edit:
         edit.describe("regrouping of all faces")
         grouping.recluster_all(edit.conn, model_id)

@@ -11,19 +11,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from faceme_core.errors import LibraryError
 from faceme_core.library import clustering
 from faceme_core.library.changes import LibraryChange
 from faceme_core.library.db import schema
-from faceme_core.library.db.codec import blob_to_vector
+from faceme_core.library.db.codec import blob_to_vector, with_usable_vectors
 from faceme_core.library.ids import in_range
 from faceme_core.library.library import Library
 from faceme_core.faces.embedding_models import EMBEDDING_MODELS
 from faceme_core.library.people import PersonKey, display_name, pin_face, resolve_person
 from faceme_core.library.review import review_margin
 from faceme_core.library.types import Reference, Suggestion
+from faceme_core.library.path_text import check_storable
 from faceme_core.library.undo import journaled
 
 # Below this quality (faceme_core.faces.quality: 0.5 is a soft but usable print scan) a face is too
@@ -90,17 +91,18 @@ def add_face_reference(library: Library, person: PersonKey, face_id: int) -> Lib
         conn = edit.conn
         person_id = resolve_person(conn, person)
         if not in_range(int(face_id)):
-            raise LibraryError(f"no face with id {face_id} (see 'faceme people list')")
+            raise LibraryError(f"no face with id {face_id}", action="list_people")
         owner = conn.execute(
             select(schema.faces.c.id, schema.assignments.c.person_id)
             .join(schema.assignments, schema.assignments.c.face_id == schema.faces.c.id, isouter=True)
             .where(schema.faces.c.id == int(face_id))
         ).one_or_none()
         if owner is None:
-            raise LibraryError(f"no face with id {face_id} (see 'faceme people list')")
+            raise LibraryError(f"no face with id {face_id}", action="list_people")
         if owner.person_id != person_id:
             raise LibraryError(
-                f"face {face_id} is not one of person {person_id}'s faces: move it there first ('faceme people move')"
+                f"face {face_id} is not one of person {person_id}'s faces", hint="move it there first",
+                action="move_face",
             )
         edit.describe(f"reference face {face_id} added to {display_name(conn, person_id)}")
         reference_id = conn.execute(
@@ -157,8 +159,12 @@ def check_reference_file(library: Library, person: PersonKey, path: Path | str, 
     from faceme_core.restore.reference_set import pick_reference_face
 
     file_path = Path(path).expanduser().absolute()
+    if file_path.is_dir():
+        raise LibraryError("is a folder, not an image file", setting="file", value=path,
+                           hint="give one photo of the person")
     if not file_path.is_file():
         raise LibraryError(f"{path}: no such image file")
+    check_storable(file_path, setting="file", value=path)
     photo = imageio.load_photo(file_path)  # decodes every pixel: refuses truncated and damaged files
     analyzer = analyzer if analyzer is not None else analyzer_for_library(library)
     faces = analyzer.analyze(photo).faces
@@ -219,7 +225,7 @@ def remove_reference(library: Library, reference_id: int) -> LibraryChange:
             else None
         )
         if row is None:
-            raise LibraryError(f"no reference with id {reference_id} (see 'faceme refs list PERSON')")
+            raise LibraryError(f"no reference with id {reference_id}", action="list_references")
         what = f"face {row.face_id}" if row.face_id is not None else Path(row.file_path).name
         edit.describe(f"removal of reference {what} from {display_name(conn, row.person_id)}")
         conn.execute(delete(refs).where(refs.c.id == row.id))
@@ -260,7 +266,7 @@ def suggest_references(
     from faceme_core.library.scan import ACTIVE_MODEL_KEY
 
     if count < 1:
-        raise LibraryError(f"--count {count}: must be at least 1")
+        raise LibraryError("the number of suggestions must be at least 1", setting="count", value=count)
     model_id = library.get_meta(ACTIVE_MODEL_KEY)
     faces, photos, embeddings, assignments, refs = (
         schema.faces,
@@ -288,6 +294,11 @@ def suggest_references(
             .join(embeddings, (embeddings.c.face_id == faces.c.id) & (embeddings.c.model_id == model_id))
             .where(assignments.c.person_id == person_id, photos.c.status == "ok")
         ).all()
+        common_size = conn.execute(
+            select(func.length(embeddings.c.vector)).where(embeddings.c.model_id == model_id)
+            .group_by(func.length(embeddings.c.vector)).order_by(func.count().desc()).limit(1)
+        ).scalar()
+        rows = with_usable_vectors(rows, size=common_size)
         referenced = set(
             conn.execute(
                 select(refs.c.face_id).where(refs.c.person_id == person_id, refs.c.face_id.is_not(None))

@@ -30,7 +30,7 @@ from faceme_core.models.store import hf_hub_cache
 from faceme_core.models.verify import verify_component
 from faceme_core.tasks import Cancelled, CancelToken
 
-IMPORT_HINT = "copy the model files from a machine that has them and run `faceme models import DIR`"
+IMPORT_HINT = "copy the model files from a machine that has them and import them"
 
 
 class ModelDownloadError(FaceMeError):
@@ -105,7 +105,8 @@ def _network_errors() -> tuple[type[BaseException], ...]:
 
 def _unreachable(what: str, error: BaseException) -> ModelDownloadError:
     reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return ModelDownloadError(f"could not download {what}: {reason}. Check the connection (and HF_TOKEN), or {IMPORT_HINT}.")
+    return ModelDownloadError(f"could not download {what}: {reason}",
+                              hint=f"check the connection (and HF_TOKEN), or {IMPORT_HINT}", action="import_models")
 
 
 def _check(name: str, path: Path) -> tuple[str, ...]:
@@ -156,7 +157,8 @@ def _download_faceme(parts: list[str], bars: type) -> list[DownloadResult]:
             what = "a config.json with _class_name ControlNetModel" if name == "controlnet" else "a mix.safetensors"
             raise ModelDownloadError(
                 f"downloaded {spec.repo_id} to {snapshot} but did not find {what} in it; files: "
-                f"{', '.join(listing[:30]) or 'none'}. If you have the FaceMe weights elsewhere, {IMPORT_HINT}."
+                f"{', '.join(listing[:30]) or 'none'}",
+                hint=f"if you have the FaceMe weights elsewhere, {IMPORT_HINT}", action="import_models",
             )
         results.append(DownloadResult(name, "downloaded", places[0], _check(name, places[0])))
     return results

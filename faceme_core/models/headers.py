@@ -54,11 +54,16 @@ def read_safetensors_header(path: Path) -> SafetensorsHeader:
 def parse_safetensors_header(path: Path, raw: bytes, *, data_bytes_on_disk: int) -> SafetensorsHeader:
     try:
         header = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelFormatError(f"{path}: not a safetensors file (header is not JSON: {error})") from error
+    except (ValueError, RecursionError) as error:  # ValueError: bad UTF-8, JSON, 5,000-digit numbers
+        detail = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise ModelFormatError(f"{path}: not a safetensors file (header is not JSON: {detail})") from None
     if not isinstance(header, dict):
         raise ModelFormatError(f"{path}: not a safetensors file (header is not a JSON object)")
-    metadata = header.pop("__metadata__", None) or {}
+    metadata = header.pop("__metadata__", None)
+    metadata = {} if metadata is None else metadata
+    # The format (and the safetensors loader) wants text -> text; anything else fails at load time.
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise ModelFormatError(f"{path}: malformed safetensors header (__metadata__ is not a map of text to text)")
     tensors: dict[str, TensorInfo] = {}
     end = 0
     for name, entry in header.items():

@@ -23,11 +23,6 @@ from faceme_core.models.verify import verify_component
 State = Literal["installed", "missing", "invalid"]
 Source = Literal["imported", "hf-cache"]
 
-REMEDY = (
-    "Get them with `faceme models download` on a machine with internet access, "
-    "or copy the files from elsewhere and run `faceme models import DIR`."
-)
-
 
 @dataclass(frozen=True)
 class ComponentStatus:
@@ -175,16 +170,13 @@ def resolve_model_paths(models_dir: Path | None = None, *, need_antelopev2: bool
 
 
 def _resolve_error(missing: list[ComponentStatus], invalid: list[ComponentStatus], models_dir: Path) -> Exception:
-    parts = []
-    if missing:
-        listed = ", ".join(f"{s.name} (from {component(s.name).repo_id})" for s in missing)
-        parts.append(f"FaceMe model component(s) not installed: {listed}.")
-    for s in invalid:
-        parts.append(
-            f"Component {s.name} at {s.path} is not usable: {s.errors[0]} "
-            f"(details: `faceme models verify {s.path}`)."
-        )
-    parts.append(REMEDY)
-    parts.append(f"Model folder: {models_dir}")
-    message = " ".join(parts)
-    return ModelMissingError(message) if missing else ModelFormatError(message)
+    details = [f"{s.name}: not installed (from {component(s.name).repo_id})" for s in missing]
+    details += [f"{s.name}: not usable at {s.path}: {s.errors[0]}" for s in invalid]
+    what = "FaceMe model components are missing or not usable" if missing and invalid else (
+        "FaceMe model components are not installed" if missing else "FaceMe model components are not usable")
+    kind = ModelMissingError if missing else ModelFormatError
+    return kind(
+        f"{what} (model folder: {models_dir})", details=tuple(details),
+        hint="download them on a machine with internet access, or copy the files from elsewhere and import them",
+        action="download_models" if missing else "verify_models",
+    )

@@ -72,8 +72,8 @@ def verify_path(path: Path, component_name: str | None = None) -> VerifyReport:
     name = component_name or detect_component(path)
     if name is None:
         raise FaceMeError(
-            f"{path}: cannot tell which model component this is; name it with --component "
-            f"({', '.join(COMPONENT_NAMES)})"
+            "cannot tell which model component this is", subject=path, setting="component",
+            hint=f"say which component it is ({', '.join(COMPONENT_NAMES)})",
         )
     if path.is_file() and path.name == "config.json" and name in ("base", "controlnet"):
         path = path.parent

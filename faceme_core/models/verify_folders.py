@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
+from faceme_core.models.config_sanity import config_size_problems
 from faceme_core.models.headers import TensorInfo, read_onnx_io
 from faceme_core.models.report import IGNORABLE_BUFFERS, ReportBuilder, VerifyReport, compare_tensors, format_names
 from faceme_core.models.verify_files import check_safetensors_file
@@ -26,13 +27,17 @@ def read_json_config(path: Path, builder: ReportBuilder, *, what: str) -> dict[s
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        builder.error(f"{what}: {path} is not readable JSON ({error})")
+    except (OSError, ValueError, RecursionError) as error:  # ValueError: bad UTF-8, JSON, 5,000-digit numbers
+        detail = "nested too deeply" if isinstance(error, RecursionError) else error
+        builder.error(f"{what}: {path} is not readable JSON ({detail})")
         return None
     if not isinstance(data, dict):
         builder.error(f"{what}: {path} is not a JSON object")
         return None
-    return data
+    problems = config_size_problems(data)  # before anything builds a model from it
+    for problem in problems:
+        builder.error(f"{what}: {path.name}: {problem}")
+    return None if problems else data
 
 
 def find_weight_files(folder: Path, stem: str) -> dict[str | None, list[Path]]:

@@ -109,7 +109,7 @@ def _reference_name(reference: TaskReference) -> str:
 def _face_outcome(face: TaskFace, report: FaceReport) -> FaceOutcome:
     who = face.person_name or (f"person {face.person_id}" if face.person_id is not None else "unassigned face")
     unavailable = (f"; {face.unavailable_references} reference(s) could not be read (photo or file missing: "
-                   "rescan, or check 'faceme refs list')") if face.unavailable_references else ""
+                   "rescan, or check the person's references)") if face.unavailable_references else ""
     if report.blind:
         mode, detail = "blind", f"{who}: no usable references, restored blind{unavailable}"
     else:

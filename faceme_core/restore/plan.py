@@ -42,6 +42,11 @@ class PhotoPlan:
     targets: tuple[FaceTarget, ...]
     left: tuple[LeftFace, ...]
 
+    @property
+    def nothing_to_restore(self) -> bool:
+        """No face to restore: writing the photo again would only re-encode it, so nothing is written."""
+        return not self.targets
+
 
 def plan_photo(photo_faces: PhotoFaces, references: ReferenceSet, options: PlanOptions = PlanOptions()) -> PhotoPlan:
     """Faces matching the references get them; the others follow ``options.others``."""
@@ -49,7 +54,7 @@ def plan_photo(photo_faces: PhotoFaces, references: ReferenceSet, options: PlanO
     left = [LeftFace(box=skipped.detection.box, reason=skipped.reason) for skipped in photo_faces.skipped]
     if options.faces == "largest" and faces:
         largest = max(faces, key=lambda face: box_area(face.box))
-        left += [LeftFace(box=face.box, reason="not the largest face (--faces largest)") for face in faces if face is not largest]
+        left += [LeftFace(box=face.box, reason="not the largest face (only the largest is restored)") for face in faces if face is not largest]
         faces = [largest]
     targets = []
     for face in faces:
@@ -65,6 +70,6 @@ def plan_photo(photo_faces: PhotoFaces, references: ReferenceSet, options: PlanO
             similarity = "n/a" if match.similarity is None else f"{match.similarity:.2f}"
             left.append(LeftFace(
                 box=face.box,
-                reason=f"does not match the references (similarity {similarity} < {options.match_threshold:.2f}; --others skip)",
+                reason=f"does not match the references (similarity {similarity} < {options.match_threshold:.2f}; other faces are skipped)",
             ))
     return PhotoPlan(targets=tuple(targets), left=tuple(left))

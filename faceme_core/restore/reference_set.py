@@ -35,8 +35,8 @@ def load_reference(
     """The reference face in ``path``: the one overlapping ``box_hint`` best, else the largest face."""
     if not _is_identity_model(analyzer.embedding_model_id):
         raise ModelMissingError(
-            "references need the insightface antelopev2 pack (FaceMe's ArcFace identity model): "
-            "run `faceme models download antelopev2` or `faceme models import DIR`"
+            "references need the insightface antelopev2 pack (FaceMe's ArcFace identity model)",
+            hint="download or import it", action="download_antelopev2",
         )
     photo = load_photo(path)
     rgb = photo.rgb8()

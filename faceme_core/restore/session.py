@@ -19,6 +19,7 @@ from faceme_core.faces.insightface_backend import InsightFaceBackend
 from faceme_core.faces.types import PhotoFaces
 from faceme_core.image_types import Photo
 from faceme_core.imageio import load_photo, save_photo
+from faceme_core.imageio.output_path import check_output_path
 from faceme_core.restore.photo_restore import AlignedEmbedder, FaceReport, FaceTarget, aligned_face_embedder, restore_photo
 from faceme_core.restore.plan import LeftFace
 from faceme_core.tasks import Cancelled
@@ -71,6 +72,7 @@ class RestoreSession:
         cancel: Callable[[], bool] | None = None,
     ) -> RestoredFile:
         started = time.perf_counter()
+        check_output_path(output)  # before minutes of work: a FIFO or folder there can never be written
         result = restore_photo(
             photo, targets, self.restorer, options,
             upscale=upscale, embedder=self.embedder, progress=progress, cancel=cancel,

@@ -69,8 +69,8 @@ def download_models(
     if todo and fetcher.uses_network and offline_mode():
         raise ModelDownloadError(
             f"cannot download {', '.join(todo)}: offline mode is on (HF_HUB_OFFLINE), so "
-            f"{download_sources(todo)} cannot be reached. Unset HF_HUB_OFFLINE on a machine with internet access, or "
-            f"{IMPORT_HINT}."
+            f"{download_sources(todo)} cannot be reached",
+            hint=f"unset HF_HUB_OFFLINE on a machine with internet access, or {IMPORT_HINT}", action="import_models",
         )
     units = download_units(todo)
     for number, unit in enumerate(units, start=1):

@@ -59,7 +59,7 @@ class PhotoResult:
             return {"input": str(self.input), "output": None, "error": self.error}
         return {
             "input": str(self.input),
-            "output": str(self.output),
+            "output": None if self.output is None else str(self.output),
             "seconds": round(self.seconds, 3),
             "faces": [dataclasses.asdict(face) for face in self.faces],
             "left": [dataclasses.asdict(face) for face in self.left],
@@ -94,6 +94,12 @@ def restore_photos(
         try:
             photo, faces = session.analyze(path)
             plan = plan_photo(faces, references, request.plan)
+            if plan.nothing_to_restore:  # a copy of the photo as it was would only look like a result
+                reasons = "; ".join(sorted({left.reason for left in plan.left})) or "no face found"
+                results.append(PhotoResult(input=path, left=tuple(plan.left)))
+                progress(TaskProgress(PHOTOS_STAGE, number, total, item=str(path), eta_seconds=_eta(started, number, total),
+                                      message=f"{path}: nothing to restore ({reasons}); no output written"))
+                continue
             output = output_path_for(path, output=request.output, out_dir=request.out_dir)
             outcome = session.restore_to_file(
                 photo, plan.targets, output, request.options, left=plan.left, upscale=request.upscale,
@@ -107,7 +113,8 @@ def restore_photos(
         else:
             result = PhotoResult(input=outcome.input, output=outcome.output, faces=outcome.faces,
                                  left=outcome.left, seconds=outcome.seconds)
-            message = (f"{path} -> {outcome.output} ({len(outcome.faces)} face(s) restored, "
+            restored = len(outcome.faces)
+            message = (f"{path} -> {outcome.output} ({restored} face{'' if restored == 1 else 's'} restored, "
                        f"{len(outcome.left)} left as they were, {outcome.seconds:.1f} s)")
         results.append(result)
         progress(TaskProgress(PHOTOS_STAGE, number, total, item=str(path),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from faceme_core.cli.error_text import describe
 from faceme_core.errors import ModelMissingError
 from faceme_core.faces.analyzer import MIN_EYE_DISTANCE_PX, FaceAnalyzer, create_analyzer
 from faceme_core.faces.types import Detection, Embedding
@@ -78,7 +79,8 @@ def test_insightface_without_the_pack_says_where_and_how_to_install(tmp_path):
     with pytest.raises(ModelMissingError) as error:
         create_analyzer("insightface", models_dir=tmp_path)
     assert str(tmp_path / ANTELOPEV2_DIRNAME) in str(error.value)
-    assert "faceme models download antelopev2" in str(error.value)
+    assert error.value.action == "download_antelopev2" and "dlib" in error.value.hint
+    assert "faceme models download antelopev2" in describe(error.value)
 
 
 def test_unknown_backend_is_rejected():

@@ -44,14 +44,14 @@ def test_table_shows_each_face_and_skipped_faces(tmp_path, capsys, monkeypatch):
 
     out = capsys.readouterr().out
     (x0, y0, x1, y1), _ = expected_detection((640, 480), box)
-    assert f"{photo} (640x480, insightface): 0 face(s), 1 skipped" in out
+    assert f"{photo} (640x480, insightface): 0 faces, 1 skipped" in out
     assert f"skipped {x0:.0f},{y0:.0f} - {x1:.0f},{y1:.0f}: too small to restore: eye distance 6.3 px < 8 px" in out
 
 
 def test_table_rows_for_found_faces(album_dir, capsys):
     assert main(["detect", "--backend", "dlib", str(album_dir / "two_boys.jpg")]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].endswith("(726x838, dlib): 2 face(s), 0 skipped")
+    assert lines[0].endswith("(726x838, dlib): 2 faces, 0 skipped")
     assert lines[1].split() == ["#", "box", "x0,y0", "-", "x1,y1", "eyes", "px", "score", "quality"]
     assert [line.split()[0] for line in lines[2:]] == ["1", "2"]
 

@@ -89,7 +89,7 @@ def test_align_writes_crops_and_faces_json(capsys, album_dir, tmp_path):
     assert code == 0
     data = json.loads((tmp_path / "faces" / "faces.json").read_text())
     assert data["photo"]["size_wh"] == [726, 838] and Path(data["photo"]["path"]) == photo.resolve()
-    assert [face["crop"] for face in data["faces"]] == ["face_00.png", "face_01.png"]
+    assert [face["crop"] for face in data["faces"]] == ["face_01.png", "face_02.png"]
     pixels = load_photo(photo).pixels
     for face in data["faces"]:
         with Image.open(tmp_path / "faces" / face["crop"]) as crop:
@@ -100,21 +100,21 @@ def test_align_writes_crops_and_faces_json(capsys, album_dir, tmp_path):
         # The stored matrix is the alignment of the stored points, and the crop is that alignment.
         np.testing.assert_allclose(matrix, estimate_similarity(points, FFHQ_TEMPLATE_512), atol=1e-9)
         assert np.array_equal(crop_pixels, align_face(pixels, points).crop)
-    assert "face_00.png" in out
+    assert "face_01.png" in out
 
 
 def test_align_never_overwrites_foreign_files(capsys, one_face_photo, tmp_path):
     faces_dir = tmp_path / "faces"
     faces_dir.mkdir()
-    foreign = faces_dir / "face_00.png"
+    foreign = faces_dir / "face_01.png"
     Image.new("RGB", (8, 8), "red").save(foreign)
     code, _, err = run(capsys, "align", one_face_photo, "--out-dir", faces_dir, "--backend", "dlib")
-    assert code == 2 and "face_00.png" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "face_01.png" in err and len(err.strip().splitlines()) == 1
     assert Image.open(foreign).size == (8, 8) and not (faces_dir / "faces.json").exists()
 
 
 def test_align_replaces_its_own_output_but_not_edited_crops(capsys, one_face_photo, one_face_copy):
-    crop = one_face_copy / "face_00.png"
+    crop = one_face_copy / "face_01.png"
     code, _, err = run(capsys, "align", one_face_photo, "--out-dir", one_face_copy, "--backend", "dlib")
     assert code == 0, err
     with Image.open(crop) as image:
@@ -164,7 +164,7 @@ def test_cli_round_trip_keeps_the_format(capsys, one_face_photo, tmp_path, kind)
     peak = 65535 if kind == "16bit" else 255
     assert result.pixels.dtype == source.pixels.dtype
     assert_round_trip(source.pixels, result.pixels, masks_of(faces_dir, source.pixels), peak)
-    crop = cv2.imread(str(faces_dir / "face_00.png"), cv2.IMREAD_UNCHANGED)
+    crop = cv2.imread(str(faces_dir / "face_01.png"), cv2.IMREAD_UNCHANGED)
     if kind == "16bit":
         assert crop.dtype == np.uint16 and crop.shape == (512, 512, 3)
     if kind == "gray":
@@ -177,10 +177,10 @@ def test_an_edited_crop_changes_only_its_face(capsys, album_dir, two_boys_faces,
     photo = album_dir / "two_boys.jpg"
     faces_dir = Path(shutil.copytree(two_boys_faces, tmp_path / "faces"))
     assert run(capsys, "paste", photo, "--faces", faces_dir, "-o", tmp_path / "unedited.png")[0] == 0
-    with Image.open(faces_dir / "face_01.png") as crop:
+    with Image.open(faces_dir / "face_02.png") as crop:
         painted = np.asarray(crop.convert("RGB")).copy()
     painted[200:330, 150:360] = (255, 0, 255)  # over the eyes and nose, as a user's retouch
-    Image.fromarray(painted).save(faces_dir / "face_01.png")
+    Image.fromarray(painted).save(faces_dir / "face_02.png")
     code, _, err = run(capsys, "paste", photo, "--faces", faces_dir, "-o", tmp_path / "edited.png")
     assert code == 0, err
 
@@ -213,17 +213,17 @@ def test_paste_without_faces_json(capsys, one_face_photo, tmp_path):
 
 def test_paste_refuses_a_resized_crop(capsys, one_face_copy, one_face_photo, tmp_path):
     faces_dir = one_face_copy
-    with Image.open(faces_dir / "face_00.png") as crop:
-        crop.resize((256, 256)).save(faces_dir / "face_00.png")
+    with Image.open(faces_dir / "face_01.png") as crop:
+        crop.resize((256, 256)).save(faces_dir / "face_01.png")
     code, _, err = run(capsys, "paste", one_face_photo, "--faces", faces_dir, "-o", tmp_path / "o.png")
-    _assert_one_line_error(code, err, "face_00.png", "256x256", "512x512")
+    _assert_one_line_error(code, err, "face_01.png", "256x256", "512x512")
 
 
 def test_paste_refuses_a_missing_crop(capsys, one_face_copy, one_face_photo, tmp_path):
     faces_dir = one_face_copy
-    (faces_dir / "face_00.png").unlink()
+    (faces_dir / "face_01.png").unlink()
     code, _, err = run(capsys, "paste", one_face_photo, "--faces", faces_dir, "-o", tmp_path / "o.png")
-    _assert_one_line_error(code, err, "face_00.png", "missing")
+    _assert_one_line_error(code, err, "face_01.png", "missing")
 
 
 def test_paste_refuses_faces_of_another_photo(capsys, one_face_copy, album_dir, one_face_photo, tmp_path):

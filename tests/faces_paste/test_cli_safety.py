@@ -54,22 +54,22 @@ def faces_dir(aligned, tmp_path) -> Path:
 # ---- paste never writes into the crops folder -----------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["face_00.png", "result.png", "sub/result.png"])
+@pytest.mark.parametrize("name", ["face_01.png", "result.png", "sub/result.png"])
 def test_paste_refuses_an_output_inside_the_crops_folder(capsys, faces_dir, name):
-    crop = faces_dir / "face_00.png"
+    crop = faces_dir / "face_01.png"
     before = crop.read_bytes()
     code, err = run(capsys, "paste", PHOTO, "--faces", faces_dir, "-o", faces_dir / name, "--overwrite")
     assert_one_line_error(code, err, "paste", "crops folder")
     assert crop.read_bytes() == before
-    assert sorted(p.name for p in faces_dir.iterdir()) == ["face_00.png", "faces.json"]
+    assert sorted(p.name for p in faces_dir.iterdir()) == ["face_01.png", "faces.json"]
 
 
 def test_paste_refuses_an_output_that_is_a_crop_under_another_name(capsys, faces_dir, tmp_path):
     link = tmp_path / "linked.png"
-    os.link(faces_dir / "face_00.png", link)
+    os.link(faces_dir / "face_01.png", link)
     before = link.read_bytes()
     code, err = run(capsys, "paste", PHOTO, "--faces", faces_dir, "-o", link, "--overwrite")
-    assert_one_line_error(code, err, "paste", "face_00.png")
+    assert_one_line_error(code, err, "paste", "face_01.png")
     assert link.read_bytes() == before
 
 
@@ -111,9 +111,9 @@ def test_faces_json_permissions_follow_the_umask(capsys, tmp_path):
     assert code == 0, err
     json_path = tmp_path / "faces" / "faces.json"
     assert json_path.stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0o600
-    assert (tmp_path / "faces" / "face_00.png").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "faces" / "face_01.png").stat().st_mode & 0o777 == 0o644
     assert read_manifest(tmp_path / "faces").faces
-    assert sorted(p.name for p in (tmp_path / "faces").iterdir()) == ["face_00.png", "faces.json"]
+    assert sorted(p.name for p in (tmp_path / "faces").iterdir()) == ["face_01.png", "faces.json"]
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,7 @@ def test_transparent_areas_of_an_edited_crop_leave_the_photo_unchanged(capsys, f
     # An editor's result: the crop painted magenta, its left half erased to (black) transparency.
     rgba = np.zeros((size, size, 4), dtype=np.uint8)
     rgba[:, size // 2:] = (255, 0, 255, 255)
-    Image.fromarray(rgba, "RGBA").save(faces_dir / "face_00.png")
+    Image.fromarray(rgba, "RGBA").save(faces_dir / "face_01.png")
     out = tmp_path / "out.png"
     code, err = run(capsys, "paste", PHOTO, "--faces", faces_dir, "-o", out)
     assert code == 0, err
@@ -160,3 +160,36 @@ def test_transparent_areas_of_an_edited_crop_leave_the_photo_unchanged(capsys, f
     assert np.array_equal(result[erased], source[erased])
     magenta = (result[:, :, 0] > 200) & (result[:, :, 1] < 60) & (result[:, :, 2] > 200)
     assert np.mean(magenta[painted]) > 0.95
+
+
+def test_align_interrupted_before_faces_json_finishes_when_run_again(capsys, aligned, tmp_path):
+    """A full disk stopped align after the crops: they are FaceMe's and get replaced, not refused."""
+    faces_dir = Path(shutil.copytree(aligned, tmp_path / "faces"))
+    (faces_dir / "faces.json").unlink()
+    code, err = run(capsys, "align", PHOTO, "--out-dir", faces_dir, "--backend", "dlib")
+    assert code == 0, err
+    assert read_manifest(faces_dir).faces[0].crop_file == "face_01.png"
+
+
+def test_align_still_refuses_a_foreign_face_file_without_faces_json(capsys, tmp_path):
+    faces_dir = tmp_path / "faces"
+    faces_dir.mkdir()
+    Image.new("RGB", (512, 512)).save(faces_dir / "face_01.png")  # not written by FaceMe
+    code, err = run(capsys, "align", PHOTO, "--out-dir", faces_dir, "--backend", "dlib")
+    assert_one_line_error(code, err, "align", "face_01.png", "already exists")
+
+
+def test_align_numbers_faces_from_1_like_detect(capsys, tmp_path):
+    code = main(["align", str(PHOTO), "--out-dir", str(tmp_path / "faces"), "--backend", "dlib"])
+    out = capsys.readouterr().out
+    assert code == 0 and "face_01.png  face 1 at" in out
+
+
+@pytest.mark.parametrize("content", [
+    "[" * 100_000 + "]" * 100_000,  # nested far deeper than Python's recursion limit
+    '{"format": "faceme-aligned-faces", "version": ' + "9" * 5000 + "}",  # beyond int parsing's digit limit
+])
+def test_a_hostile_faces_json_is_a_one_line_error(capsys, faces_dir, tmp_path, content):
+    (faces_dir / "faces.json").write_text(content)
+    code, err = run(capsys, "paste", PHOTO, "--faces", faces_dir, "-o", tmp_path / "out.png")
+    assert_one_line_error(code, err, "paste", "faces.json", "cannot be read as JSON")

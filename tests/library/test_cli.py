@@ -47,7 +47,7 @@ def test_scan_people_refs_round_trip(cli, small_album):
     assert code == 0 and "Paul: 2 faces" in out
 
     code, out, _ = cli("refs", "suggest", "Paul", "--count", "1", "--accept")
-    assert code == 0 and "added 1 references" in out
+    assert code == 0 and "added 1 reference\n" in out
     code, out, _ = cli("refs", "list", "paul", "--json")
     [ref] = json.loads(out)
     assert ref["kind"] == "face" and ref["face"] in {f["id"] for f in band["faces"]}
@@ -113,7 +113,7 @@ def test_scan_lists_errors_and_missing_and_forgets_missing_on_request(cli, small
         ("hepburn_portrait_lowres.jpg", 1)
     ]
 
-    assert cli("scan", "--forget-missing")[1] == "forgot 1 missing photos\n"
+    assert cli("scan", "--forget-missing")[1] == "forgot 1 missing photo\n"
     assert json.loads(cli("scan", "--missing", "--json")[1]) == []
     code, _, err = cli("scan")
     assert code == 2 and "give the album FOLDER" in err

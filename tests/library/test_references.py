@@ -84,8 +84,9 @@ def test_bad_references_are_refused_with_the_reason(scanned, tmp_path, analyzer)
     junk.write_bytes(b"not an image")
     with pytest.raises(ImageLoadError):
         refs.add_file_reference(scanned, first.id, junk, analyzer=analyzer)
-    with pytest.raises(LibraryError, match="--count 0"):
+    with pytest.raises(LibraryError, match="must be at least 1") as caught:
         refs.suggest_references(scanned, first.id, count=0)
+    assert (caught.value.setting, caught.value.value) == ("count", 0)
 
 
 def test_a_file_without_a_face_or_cut_short_is_refused_at_once(scanned, tmp_path, analyzer):

@@ -264,8 +264,9 @@ def test_reembed_switches_model_and_keeps_every_user_decision(library, small_alb
     people_ops.reject_face(library, rejected_face, "Bandmate")
 
     better = _ArcFaceLike(analyzer)
-    with pytest.raises(LibraryError, match="--reembed"):
+    with pytest.raises(LibraryError, match="re-embedding") as caught:
         scan_folders(library, [small_album], better)
+    assert caught.value.setting == "reembed"  # the CLI names its --reembed flag
 
     summary = scan_folders(library, [small_album], better, reembed=True)
     with library.reading() as conn:

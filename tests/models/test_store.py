@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from faceme_core.cli.error_text import describe
 from faceme_core.cli.main import main
 from faceme_core.errors import ModelFormatError, ModelMissingError
 from faceme_core.models.layout import default_layout
@@ -59,7 +60,11 @@ def test_resolve_without_models_names_each_missing_component_and_both_remedies()
     message = str(caught.value)
     for name in NAMES:
         assert name in message
-    assert "faceme models download" in message and "faceme models import DIR" in message
+        assert any(detail.startswith(f"{name}: not installed") for detail in caught.value.details)
+    assert caught.value.action == "download_models" and "import" in caught.value.hint
+    cli_text = describe(caught.value)  # one component a line, then both commands
+    assert "faceme models download" in cli_text and "faceme models import DIR" in cli_text
+    assert cli_text.count("\n  - ") == len(NAMES) and max(map(len, cli_text.splitlines()[1:])) < 200
 
 
 def test_resolve_names_only_what_is_missing(tiny_models):
@@ -161,5 +166,5 @@ def test_resolve_reports_an_invalid_component(tiny_models):
     (default_layout(models_dir()).photomaker).write_bytes(b"not a zip")
     with pytest.raises(ModelFormatError) as caught:
         resolve_model_paths()
-    message = str(caught.value)
-    assert "photomaker" in message and "faceme models verify" in message and "base" not in message.split("Get them")[0]
+    assert [detail.split(":")[0] for detail in caught.value.details] == ["photomaker"]
+    assert "faceme models verify" in describe(caught.value)

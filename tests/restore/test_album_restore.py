@@ -209,3 +209,32 @@ def test_a_cancel_mid_sampling_leaves_the_photo_pending_and_the_resume_finishes(
         info = jobs.run_job(library, job_id, restorer)
         assert (info.state, info.done, info.failed) == ("done", 2, 0)
         assert all(item.output_path.is_file() for item in jobs.job_items(library, job_id))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_an_album_output_that_is_a_fifo_fails_that_photo_without_hanging(
+    tiny_models, album, tmp_path, capsys, monkeypatch
+):
+    import threading
+
+    library = tmp_path / "library.sqlite"
+    boy = scan_and_give_the_boy_a_reference(capsys, album, library)
+    monkeypatch.setenv("FACEME_MODELS", str(tiny_models))
+    out_dir = tmp_path / "restored"
+    (out_dir / "album" / "sub").mkdir(parents=True)
+    fifo = out_dir / "album" / "sub" / "boy.jpg"
+    os.mkfifo(fifo)
+    result: dict = {}
+    thread = threading.Thread(target=lambda: result.update(code=main([
+        "restore-album", "--person", str(boy), "--out-dir", str(out_dir), "--steps", "1", "--library", str(library),
+    ])), daemon=True)
+    thread.start()
+    thread.join(120)
+    if thread.is_alive():
+        os.close(os.open(fifo, os.O_RDWR | os.O_NONBLOCK))
+        pytest.fail("restore-album hung on a FIFO output")
+    capsys.readouterr()
+    code, out, _ = cli(capsys, "restore-album", "--show", "1", "--json", "--library", str(library))
+    items = {Path(item["photo"]).name: item for item in json.loads(out)}
+    assert items["boy.jpg"]["state"] == "failed" and "not a regular file" in items["boy.jpg"]["error"]
+    assert items["two_boys.jpg"]["state"] == "done"

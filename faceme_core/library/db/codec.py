@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
+from typing import Sequence, TypeVar
+
 import numpy as np
+
+log = logging.getLogger(__name__)
+Row = TypeVar("Row")
 
 _FLOAT32_LE = np.dtype("<f4")
 
@@ -24,6 +31,27 @@ def points_to_blob(points: np.ndarray) -> bytes:
 
 def blob_to_points(blob: bytes) -> np.ndarray:
     return blob_to_vector(blob).reshape(5, 2)
+
+
+def with_usable_vectors(rows: Sequence[Row], *, size: int | None = None, what: str = "face") -> list[Row]:
+    """The rows whose ``vector`` blob is a finite vector of ``size`` bytes (default: the size most rows
+    have; give the library-wide size when ``rows`` are a few).
+
+    A blob of another size (a damaged database, or a hand edit) would make every grouping and
+    suggestion fail; its face is left out (as if it had no embedding) and logged, the rest go on."""
+    sizes = Counter(len(row.vector) for row in rows if row.vector)
+    if not sizes:
+        return []
+    size = size if size is not None else sizes.most_common(1)[0][0]
+    usable = [
+        row for row in rows
+        if row.vector and len(row.vector) == size and size % _FLOAT32_LE.itemsize == 0
+        and np.isfinite(blob_to_vector(row.vector)).all()
+    ]
+    if len(usable) < len(rows):
+        log.warning("%d %s embedding(s) in the library are damaged and were left out (rescan with re-embedding "
+                    "to repair them)", len(rows) - len(usable), what)
+    return usable
 
 
 def stack_vectors(blobs: list[bytes]) -> np.ndarray:

@@ -7,6 +7,7 @@ newer FaceMe is refused rather than damaged. Never edit a released step: append 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import Connection
@@ -280,7 +281,7 @@ def table_names(conn: Connection) -> set[str]:
     return set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars())
 
 
-def check_is_library(conn: Connection, where: str) -> None:
+def check_is_library(conn: Connection, where: str | Path) -> None:
     """Refuse an SQLite file that is not a FaceMe library (or an empty one), before anything writes
     to it: another program's database must never be taken over by adding FaceMe's tables to it.
     Libraries from before version 3 have no application id, but a schema version and its tables; an
@@ -296,16 +297,16 @@ def check_is_library(conn: Connection, where: str) -> None:
         foreign = version >= FIRST_MARKED_VERSION or not required <= table_names(conn)
     if foreign:
         raise LibraryError(
-            f"{where}: not a FaceMe library (an SQLite database of another program); give a new file name "
-            "or an existing FaceMe library"
+            "not a FaceMe library (an SQLite database of another program)", setting="library", value=where,
+            hint="give a new file name or an existing FaceMe library",
         )
 
 
-def check_version(version: int, where: str) -> None:
+def check_version(version: int, where: str | Path) -> None:
     if version > LATEST_VERSION:
         raise LibraryError(
-            f"{where}: this library was written by a newer FaceMe (schema version {version}, this version "
-            f"knows up to {LATEST_VERSION}); update FaceMe to open it"
+            f"this library was written by a newer FaceMe (schema version {version}, this version "
+            f"knows up to {LATEST_VERSION})", setting="library", value=where, hint="update FaceMe to open it",
         )
 
 

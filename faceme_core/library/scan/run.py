@@ -55,8 +55,8 @@ def scan_folders(
     if active is not None and active != model_id and not reembed:
         raise LibraryError(
             f"this library's faces were grouped with the {active} embedding model but the available face "
-            f"analyzer uses {model_id}; run 'faceme scan --reembed FOLDER...' to switch (your people, names "
-            "and decisions are kept)"
+            f"analyzer uses {model_id}", setting="reembed",
+            hint="rescan with re-embedding to switch (your people, names and decisions are kept)", action="reembed",
         )
     with scan_lock(library):
         # 1. album folders, and the model people are grouped by
