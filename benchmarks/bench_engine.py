@@ -177,7 +177,7 @@ TINY_VAE = dict(block_out_channels=[32, 32, 32, 32], layers_per_block=1, norm_nu
 # what each offload mode keeps resident: estimates for skipping what cannot fit; the printed peak is
 # the measurement.
 ACTIVATIONS_GB_PER_FACE = 1.5
-OFFLOAD_RESIDENT_GB = {"group": 1.5, "sequential": 0.5}
+OFFLOAD_RESIDENT_GB = {"group": 0.3, "sequential": 0.2}
 
 
 def _build_components(shapes: str, dtype: torch.dtype):
