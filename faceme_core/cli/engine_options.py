@@ -20,9 +20,9 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--upscale", type=int, choices=(1, 2), default=1, help="output size factor (default 1)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
     parser.add_argument("--offload", nargs="?", const="model", default="none", choices=OFFLOAD_MODES, metavar="MODE",
-                        help="for small GPUs: model (what --offload alone means: idle parts leave the GPU, "
-                             "~8 GB), group (~2 GB + activations) or sequential (least memory, slowest); "
-                             "default none")
+                        help="for small GPUs: model (what --offload alone means: parts not running leave "
+                             "the GPU; ~7 GB + activations), group (a few layers at a time, for GPUs under "
+                             "8 GB) or sequential (least memory, slowest); default none (~7.5 GB + activations)")
 
 
 def as_flag_error(error: ValueError) -> FaceMeError:

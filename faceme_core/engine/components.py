@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from faceme_core.errors import ModelFormatError, ModelMissingError
+from faceme_core.models.layout import ModelPaths
 
 CONTROLNET_SCALE = 1.0  # FaceMe's ControlNet conditioning scale (the SDXL ControlNet pipeline's default)
 
@@ -29,7 +30,7 @@ class DiffusionComponents:
     """UNet, ControlNet and VAE as loaded (their devices and dtypes are the modules' own)."""
 
     unet: torch.nn.Module
-    controlnet: torch.nn.Module
+    controlnet: torch.nn.Module | None  # None when not asked for (training builds its own from the UNet)
     vae: torch.nn.Module
     scheduler_config: dict
 
@@ -84,13 +85,17 @@ def load_scheduler_config(base_model: Path) -> dict:
     return dict(DDPMScheduler.load_config(_need(Path(base_model) / "scheduler")))
 
 
-def load_diffusion_components(base_model: Path, controlnet: Path, device: str | torch.device = "cpu",
-                              dtype: torch.dtype = torch.float32) -> DiffusionComponents:
-    """UNet, FaceMe ControlNet and VAE on ``device`` in ``dtype`` (the VAE as ``load_vae`` says)."""
-    return DiffusionComponents(unet=load_unet(base_model, device, dtype),
-                               controlnet=load_controlnet(controlnet, device, dtype),
-                               vae=load_vae(base_model, device, dtype),
-                               scheduler_config=load_scheduler_config(base_model))
+def load_diffusion_components(paths: ModelPaths, device: str | torch.device = "cpu",
+                              dtype: torch.dtype = torch.float32, with_controlnet: bool = True
+                              ) -> DiffusionComponents:
+    """UNet, FaceMe ControlNet (unless ``with_controlnet`` is False) and VAE from ``paths`` (a
+    ``ModelPaths``; only ``base_model`` and ``controlnet`` are read), on ``device`` in ``dtype``
+    (the VAE as ``load_vae`` says)."""
+    base = Path(paths.base_model)
+    return DiffusionComponents(unet=load_unet(base, device, dtype),
+                               controlnet=load_controlnet(paths.controlnet, device, dtype) if with_controlnet else None,
+                               vae=load_vae(base, device, dtype),
+                               scheduler_config=load_scheduler_config(base))
 
 
 def load_text_encoders(base_model: Path, device: str | torch.device = "cpu",

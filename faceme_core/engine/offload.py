@@ -1,23 +1,24 @@
 """Offloading for GPUs too small to hold FaceMe, through accelerate's and diffusers' own hooks.
 
 Weights live in CPU memory and the hooks bring them to the execution device when a module runs; our
-code never moves whole components itself. Weight sizes, from the SDXL parameter counts (UNet 2.57 B,
-ControlNet 1.25 B, VAE 84 M in float32, Mix 39 M; the CLIP tower, 0.3 B, is loaded only to encode new
-references): about 7.8 GB in float16 on the device with ``none``. Activations come on top: about 1-2 GB
-per face (both guidance branches) at 512 px, an estimate until ``bench_engine --full`` measures it on
-a GPU (it prints the peak).
+code never moves whole components itself. Weight sizes, from the SDXL shapes (UNet 2.57 B parameters,
+ControlNet 1.25 B, both float16 on a GPU: 7.1 GiB; VAE 84 M, kept float32: 0.3 GiB; Mix 39 M: 0.07
+GiB; the CLIP tower, 0.3 B, is loaded only to encode new references and released). Activations come
+on top: roughly 1-2 GiB per face of a batch (both guidance branches, 512 px), an estimate until
+``bench_engine --full`` measures it on a GPU (it prints the peak).
 
-| mode | device memory during sampling | speed |
-| --- | --- | --- |
-| ``none`` | everything resident: ~7.8 GB + activations (GPUs with 12 GB or more) | fastest |
-| ``model`` | UNet + ControlNet resident while denoising (~7.6 GB), VAE and Mix only while they run: ~7.6 GB + activations (10-12 GB GPUs) | ~ none, plus a copy per component per restore |
-| ``group`` | one UNet/ControlNet block at a time, the next prefetched on a CUDA stream: ~1-2 GB + activations (6-8 GB GPUs) | slower: weights cross the bus every step |
-| ``sequential`` | one layer at a time: well under 1 GB + activations (4 GB GPUs) | slowest: every layer's weights cross the bus every call |
+| mode | on the device while sampling | for | speed |
+| --- | --- | --- | --- |
+| ``none`` | all weights, ~7.5 GiB, + activations | 12 GB GPUs and larger | fastest |
+| ``model`` | UNet + ControlNet, 7.1 GiB, + activations; VAE, Mix and CLIP only while they run, nothing between restores | a GPU shared with other work | ~ none, plus one copy of each component per restore |
+| ``group`` | a few layers at a time (the largest is 55 MiB), the next one prefetched on a CUDA stream, + activations | GPUs under 8 GB | slower: all weights cross the bus each step, overlapped with compute |
+| ``sequential`` | one layer at a time, + activations | the smallest GPUs, or no CUDA streams (MPS) | slowest: each layer waits for its weights |
 
 ``model`` is accelerate's ``cpu_offload_with_hook`` chain (what diffusers' ``enable_model_cpu_offload``
-does), ``sequential`` accelerate's ``cpu_offload``, ``group`` diffusers' block-level group offloading.
-On the CPU the hooks run with the CPU as execution device, which is how the tests check that every
-mode gives the same result as ``none``.
+does), ``sequential`` accelerate's ``cpu_offload``, ``group`` diffusers' leaf-level group offloading
+(block level would hold a whole SDXL block, up to 2.2 GiB, and prefetch the next). On the CPU the
+hooks run with the CPU as execution device, which is how the tests check that every mode gives the
+same result as ``none``.
 """
 
 from __future__ import annotations
@@ -69,13 +70,12 @@ def place_modules(modules: Sequence[torch.nn.Module], mode: str, device: str | t
 
 
 def offload_in_groups(module: torch.nn.Module, device: torch.device) -> None:
-    """diffusers' block-level group offloading; on CUDA the next block is prefetched on a side stream.
+    """diffusers' leaf-level group offloading; on CUDA the next layer is prefetched on a side stream.
 
-    Modules that are not diffusers models (Mix, the CLIP tower) go through the same function applied
-    directly (``apply_group_offloading``).
+    Applied through ``apply_group_offloading``, so it also works on modules that are not diffusers
+    models (Mix, the CLIP tower).
     """
     from diffusers.hooks import apply_group_offloading
 
     apply_group_offloading(module, onload_device=device, offload_device=torch.device("cpu"),
-                           offload_type="block_level", num_blocks_per_group=1,
-                           use_stream=device.type == "cuda")
+                           offload_type="leaf_level", use_stream=device.type == "cuda")

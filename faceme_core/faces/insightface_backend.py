@@ -29,7 +29,7 @@ import numpy as np
 
 from faceme_core.errors import ModelFormatError, ModelMissingError
 from faceme_core.faces.analyzer import check_rgb8
-from faceme_core.faces.boxes import box_iou
+from faceme_core.faces.boxes import box_area, box_iou
 from faceme_core.faces.embedding_models import ARCFACE_MODEL_ID
 from faceme_core.faces.types import Detection, Embedding
 
@@ -119,13 +119,15 @@ class InsightFaceBackend:
         # Warp first, then go BGR: the same pixels, without copying the whole photo per face.
         return Embedding(model_id=MODEL_ID, vector=self._arcface(_bgr(self._aligned(rgb, detection))))
 
-    def faceme_identity(self, rgb: np.ndarray, chosen: Detection | None = None) -> FaceMeIdentity | None:
+    def faceme_identity(self, rgb: np.ndarray, chosen: Detection | None = None,
+                        largest: bool = False) -> FaceMeIdentity | None:
         """The face's box and ArcFace embedding exactly as FaceMe's reference computed them (see the
         module docstring): the RGB array where insightface expects BGR, the detector at 512 first.
 
         With ``chosen`` (a face picked from ``detect``) the detection overlapping it best, or, when this
         detector finds it at no size, ``chosen``'s own box and points (the embedding still in FaceMe's
-        order). Without, the highest-scoring face, as the reference's inference picks, or None.
+        order). Without, the highest-scoring face, as the reference's inference picks, or with
+        ``largest`` the largest, as its training data preparation picks; None when there is no face.
         """
         check_rgb8(rgb)
         for size in REFERENCE_DETECTOR_SIZES:
@@ -133,8 +135,13 @@ class InsightFaceBackend:
             if chosen is not None:
                 detections = [d for d in detections if box_iou(d.box, chosen.box) >= SAME_FACE_IOU]
             if detections:
-                key = (lambda d: box_iou(d.box, chosen.box)) if chosen is not None else (lambda d: d.score)
-                return self._faceme_identity(rgb, max(detections, key=key))
+                if chosen is not None:
+                    best = max(detections, key=lambda d: box_iou(d.box, chosen.box))
+                elif largest:
+                    best = max(detections, key=lambda d: box_area(d.box))
+                else:
+                    best = max(detections, key=lambda d: d.score)
+                return self._faceme_identity(rgb, best)
         return None if chosen is None else self._faceme_identity(rgb, chosen)
 
     def _faceme_identity(self, rgb: np.ndarray, detection: Detection) -> FaceMeIdentity:

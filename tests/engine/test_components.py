@@ -10,6 +10,7 @@ from faceme_core.engine.components import (
     DiffusionComponents,
     load_diffusion_components,
     load_text_encoders,
+    load_vae,
     predict_noise,
 )
 from faceme_core.engine.identity import clip_id_encoder_from_state, load_mix
@@ -23,7 +24,7 @@ SIZE = 64  # pixels; latents are SIZE / 8
 
 @pytest.fixture(scope="module")
 def components(tiny_paths) -> DiffusionComponents:
-    return load_diffusion_components(tiny_paths.base_model, tiny_paths.controlnet)
+    return load_diffusion_components(tiny_paths)
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +41,17 @@ def inputs(batch: int, seed: int = 0):
 
 
 def test_components_load_with_device_and_dtype(tiny_paths):
-    loaded = load_diffusion_components(tiny_paths.base_model, tiny_paths.controlnet, device="cpu",
-                                       dtype=torch.bfloat16)
+    from dataclasses import replace
+
+    loaded = load_diffusion_components(tiny_paths, device="cpu", dtype=torch.bfloat16)
     assert loaded.unet.dtype == torch.bfloat16 and loaded.controlnet.dtype == torch.bfloat16
     assert loaded.vae.dtype == torch.bfloat16  # only float16 is upcast (the SDXL VAE overflows there)
     assert loaded.scheduler_config["num_train_timesteps"] == 1000
+    assert load_vae(tiny_paths.base_model, dtype=torch.float16).dtype == torch.float32  # force_upcast
+    elsewhere = replace(tiny_paths, controlnet=tiny_paths.base_model / "nowhere")
     with pytest.raises(ModelMissingError, match="nowhere"):
-        load_diffusion_components(tiny_paths.base_model, tiny_paths.base_model / "nowhere")
+        load_diffusion_components(elsewhere)
+    assert load_diffusion_components(elsewhere, with_controlnet=False).controlnet is None  # training's case
 
 
 def test_predict_noise_is_controlnet_then_unet_with_sdxl_conditions(components, prompt_rows):

@@ -42,7 +42,8 @@ def test_every_offload_mode_gives_the_same_result_as_none(tiny_paths, tmp_path, 
         elif mode == "sequential":
             assert next(unet.parameters()).device.type == "meta"  # weights live in the hook's CPU map
         else:
-            assert getattr(unet, "_diffusers_hook", None) is not None  # diffusers' group offloading
+            hooked = [m for m in unet.modules() if getattr(m, "_diffusers_hook", None) is not None]
+            assert len(hooked) > 10  # diffusers' group offloading, layer by layer
 
 
 def test_the_old_boolean_offload_means_model_offload():

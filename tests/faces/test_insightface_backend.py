@@ -161,3 +161,14 @@ def test_faceme_identity_keeps_the_chosen_face_when_it_finds_no_other(backend):
     identity = backend.faceme_identity(rgb, elsewhere)  # the detector's face does not overlap this one
     assert identity.box == elsewhere.box and np.array_equal(identity.points, elsewhere.points)
     assert np.linalg.norm(identity.arcface) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_faceme_identity_picks_the_best_scoring_or_the_largest_face(backend, monkeypatch):
+    small_sure = Detection(box=(10.0, 10.0, 60.0, 70.0), points=FACE_POINTS.astype(np.float32) / 8, score=0.99)
+    large_unsure = Detection(box=(100.0, 80.0, 300.0, 330.0), points=FACE_POINTS.astype(np.float32), score=0.6)
+    monkeypatch.setattr(backend, "_detect", lambda image, size: [large_unsure, small_sure])
+    rgb = np.zeros((400, 400, 3), np.uint8)
+    assert backend.faceme_identity(rgb).box == small_sure.box  # inference: the highest score
+    assert backend.faceme_identity(rgb, largest=True).box == large_unsure.box  # data preparation: the largest
+    monkeypatch.setattr(backend, "_detect", lambda image, size: [])
+    assert backend.faceme_identity(rgb) is None
