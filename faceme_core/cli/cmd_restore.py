@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 from faceme_core.cli.common import add_command, info, print_json
 from faceme_core.cli.error_text import error_json
@@ -91,18 +93,33 @@ def _run(args: argparse.Namespace) -> int:
         info("cancelled: the photo in progress was not written; photos already restored are kept")
         return CANCELLED_EXIT_CODE
     if state is not None:
-        from accelerate.utils import gather_object
-
-        reports = gather_object(reports)
-        # Tear the process group down before exiting: left to interpreter shutdown, gloo's threads
-        # can abort a process ("terminate called without an active exception").
-        state.wait_for_everyone()
-        state.destroy_process_group()
-        if not state.is_main_process:
-            return 0 if all(report.get("error") is None for report in reports) else 2
+        _finish_distributed(state, reports, args.json)
     if args.json:
         print_json({"photos": reports})
+    return _exit_code(reports)
+
+
+def _exit_code(reports: list[dict]) -> int:
     return 0 if all(report.get("error") is None for report in reports) else 2
+
+
+def _finish_distributed(state, reports: list[dict], as_json: bool) -> NoReturn:
+    """Gather every process's reports, print them once, and end the process here.
+
+    Left to interpreter shutdown, gloo's threads can abort a process even after the process group is
+    destroyed ("terminate called without an active exception": about one run in three on the CPU).
+    Nothing is left to clean up by then (outputs are written atomically, the group is torn down), so
+    the process flushes its output and exits at once."""
+    from accelerate.utils import gather_object
+
+    reports = gather_object(reports)
+    state.wait_for_everyone()
+    state.destroy_process_group()
+    if state.is_main_process and as_json:
+        print_json({"photos": reports})
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_exit_code(reports))
 
 
 def _restore_all(request, args, device):

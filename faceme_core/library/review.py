@@ -84,7 +84,7 @@ def _model(library: Library) -> tuple[str, float]:
 
     model_id = library.get_meta(ACTIVE_MODEL_KEY)
     if model_id is None:
-        raise LibraryError("the library has no faces yet: run 'faceme scan FOLDER' first")
+        raise LibraryError("the library has no faces yet", hint="scan a folder first", action="scan")
     try:
         join = clustering.params_for_model(model_id).join_similarity
     except ValueError:

@@ -52,7 +52,7 @@ def test_verify_refuses_an_absurd_controlnet_at_once(tmp_path, tiny_models):
 
 
 def test_the_engine_refuses_it_before_building(tmp_path, tiny_models):
-    from faceme_core.engine.restorer import _from_pretrained
+    from faceme_core.engine.components import _from_pretrained
 
     folder = _absurd_controlnet(tmp_path, tiny_models)
     with pytest.raises(ModelFormatError) as caught:
