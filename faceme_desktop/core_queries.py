@@ -1,0 +1,354 @@
+"""Read-only queries the GUI needs that ``faceme_core`` does not offer yet.
+
+Each function has the exact signature the views need and returns frozen rows; none writes. They are
+stand-ins for the library API built on the ``library`` branch (paged people/photos queries, face
+similarity, ``Library.revision()``) and are to be replaced by it. No Qt here.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from sqlalchemy import case, func, select
+
+from faceme_core.library.db import schema
+from faceme_core.library.db.codec import blob_to_vector
+from faceme_core.library.library import Library
+from faceme_core.library.types import Box
+
+FaceState = Literal["named", "suggested", "unassigned"]
+
+
+@dataclass(frozen=True)
+class PhotoRow:
+    id: int
+    path: Path
+    status: str
+    face_count: int
+
+
+@dataclass(frozen=True)
+class FolderRow:
+    path: Path
+    photo_count: int
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    face_id: int
+    box: Box
+    person_id: int | None
+    person_name: str | None  # display name ("person 7" when unnamed); None when unassigned
+    state: FaceState  # named: the user's decision; suggested: automatic grouping; unassigned
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    id: int
+    name: str | None
+    hidden: bool
+    face_count: int
+    reference_count: int
+    cover_thumbnail: Path | None  # the chosen cover, else the best-quality face
+    last_assigned_at: float  # for "recent" sorting
+
+    @property
+    def display_name(self) -> str:
+        return self.name if self.name else f"person {self.id}"
+
+
+@dataclass(frozen=True)
+class PersonFace:
+    face_id: int
+    photo_id: int
+    photo_path: Path
+    thumbnail: Path | None
+    quality: float
+    assigned_by: str
+    similarity: float | None  # to the person's mean face; None without an embedding
+
+
+class RevisionProbe:
+    """A number that changes whenever anyone commits to the library (this app, a CLI, a scan thread).
+
+    SQLite's ``data_version`` on a connection of its own changes on every commit made through any
+    other connection; reading it costs microseconds, so the GUI may poll it."""
+
+    def __init__(self, library: Library):
+        self._connection = sqlite3.connect(os.fspath(library.path), check_same_thread=False)
+
+    def revision(self) -> int:
+        return int(self._connection.execute("PRAGMA data_version").fetchone()[0])
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def list_photo_rows(library: Library, folder: Path | None = None) -> list[PhotoRow]:
+    """Photos by path (all, or those directly in ``folder``), with their number of faces."""
+    photos, faces = schema.photos, schema.faces
+    counts = select(faces.c.photo_id, func.count().label("n")).group_by(faces.c.photo_id).subquery()
+    query = (
+        select(photos.c.id, photos.c.path, photos.c.status, func.coalesce(counts.c.n, 0))
+        .join(counts, counts.c.photo_id == photos.c.id, isouter=True)
+        .order_by(photos.c.path)
+    )
+    if folder is not None:
+        prefix = os.path.join(str(folder), "")
+        query = query.where(photos.c.path.startswith(prefix, autoescape=True))
+    with library.reading() as conn:
+        rows = conn.execute(query).all()
+    result = [PhotoRow(row[0], Path(row[1]), row[2], row[3]) for row in rows]
+    if folder is not None:  # only the folder itself, not its subfolders
+        result = [row for row in result if row.path.parent == folder]
+    return result
+
+
+def list_folders(library: Library) -> list[FolderRow]:
+    """Every folder holding photos, with how many, by path."""
+    with library.reading() as conn:
+        paths = conn.execute(select(schema.photos.c.path)).scalars().all()
+    counts: dict[str, int] = {}
+    for path in paths:
+        folder = os.path.dirname(path)
+        counts[folder] = counts.get(folder, 0) + 1
+    return [FolderRow(Path(folder), n) for folder, n in sorted(counts.items())]
+
+
+def photo_face_boxes(library: Library, photo_id: int) -> list[FaceBox]:
+    faces, assignments, people = schema.faces, schema.assignments, schema.people
+    query = (
+        select(faces.c.id, faces.c.x0, faces.c.y0, faces.c.x1, faces.c.y1, people.c.id, people.c.name, assignments.c.source)
+        .join(assignments, assignments.c.face_id == faces.c.id, isouter=True)
+        .join(people, people.c.id == assignments.c.person_id, isouter=True)
+        .where(faces.c.photo_id == photo_id)
+        .order_by(faces.c.x0)
+    )
+    with library.reading() as conn:
+        rows = conn.execute(query).all()
+    boxes = []
+    for face_id, x0, y0, x1, y1, person_id, name, source in rows:
+        if person_id is None:
+            state: FaceState = "unassigned"
+            label = None
+        else:
+            state = "named" if source == "user" else "suggested"
+            label = name or f"person {person_id}"
+        boxes.append(FaceBox(face_id, (x0, y0, x1, y1), person_id, label, state))
+    return boxes
+
+
+def people_summaries(library: Library, include_hidden: bool = False) -> list[PersonSummary]:
+    """Every person with counts and a cover, in one aggregate query (no per-face rows)."""
+    people, assignments, faces, refs = schema.people, schema.assignments, schema.faces, schema.person_refs
+    per_person = (
+        select(
+            assignments.c.person_id,
+            func.count().label("n"),
+            func.max(assignments.c.assigned_at).label("last"),
+        )
+        .group_by(assignments.c.person_id)
+        .subquery()
+    )
+    ref_counts = select(refs.c.person_id, func.count().label("n")).group_by(refs.c.person_id).subquery()
+    # Best-quality face per person: SQLite returns the bare column of the row holding max().
+    best = (
+        select(assignments.c.person_id, faces.c.thumbnail, func.max(faces.c.quality))
+        .join(faces, faces.c.id == assignments.c.face_id)
+        .group_by(assignments.c.person_id)
+        .subquery()
+    )
+    cover = faces.alias("cover")
+    query = (
+        select(
+            people.c.id,
+            people.c.name,
+            people.c.hidden,
+            func.coalesce(per_person.c.n, 0),
+            func.coalesce(ref_counts.c.n, 0),
+            case((cover.c.thumbnail.is_not(None), cover.c.thumbnail), else_=best.c.thumbnail),
+            func.coalesce(per_person.c.last, people.c.created_at),
+        )
+        .join(per_person, per_person.c.person_id == people.c.id, isouter=True)
+        .join(ref_counts, ref_counts.c.person_id == people.c.id, isouter=True)
+        .join(best, best.c.person_id == people.c.id, isouter=True)
+        .join(cover, cover.c.id == people.c.cover_face_id, isouter=True)
+        .order_by(people.c.id)
+    )
+    if not include_hidden:
+        query = query.where(people.c.hidden.is_(False))
+    with library.reading() as conn:
+        rows = conn.execute(query).all()
+    folder = library.thumbnails_dir
+    return [
+        PersonSummary(id, name, bool(hidden), n, refs_n, folder / thumb if thumb else None, float(last))
+        for id, name, hidden, n, refs_n, thumb, last in rows
+    ]
+
+
+def person_faces_least_similar_first(library: Library, person_id: int) -> list[PersonFace]:
+    """A person's faces, those least like the person's mean face first (wrong faces show up on top)."""
+    from faceme_core.library.scan import ACTIVE_MODEL_KEY
+
+    model_id = library.get_meta(ACTIVE_MODEL_KEY)
+    faces, photos, assignments, embeddings = schema.faces, schema.photos, schema.assignments, schema.embeddings
+    query = (
+        select(
+            faces.c.id,
+            faces.c.photo_id,
+            photos.c.path,
+            faces.c.thumbnail,
+            faces.c.quality,
+            assignments.c.source,
+            embeddings.c.vector,
+        )
+        .join(assignments, assignments.c.face_id == faces.c.id)
+        .join(photos, photos.c.id == faces.c.photo_id)
+        .join(embeddings, (embeddings.c.face_id == faces.c.id) & (embeddings.c.model_id == model_id), isouter=True)
+        .where(assignments.c.person_id == person_id)
+        .order_by(faces.c.id)
+    )
+    with library.reading() as conn:
+        rows = conn.execute(query).all()
+    vectors = {row.id: blob_to_vector(row.vector) for row in rows if row.vector is not None}
+    similarity: dict[int, float] = {}
+    if vectors:
+        mean = np.mean(np.stack(list(vectors.values())), axis=0)
+        mean /= max(float(np.linalg.norm(mean)), 1e-12)
+        similarity = {face_id: float(np.dot(vector, mean)) for face_id, vector in vectors.items()}
+    folder = library.thumbnails_dir
+    result = [
+        PersonFace(
+            row.id,
+            row.photo_id,
+            Path(row.path),
+            folder / row.thumbnail if row.thumbnail else None,
+            row.quality,
+            row.source,
+            similarity.get(row.id),
+        )
+        for row in rows
+    ]
+    return sorted(result, key=lambda face: (face.similarity if face.similarity is not None else 2.0, face.face_id))
+
+
+@dataclass(frozen=True)
+class PhotoDetail:
+    id: int
+    path: Path
+    size_wh: tuple[int, int] | None  # the pixels the boxes refer to
+    boxes: tuple[FaceBox, ...]
+
+
+def photo_detail(library: Library, photo_id: int) -> PhotoDetail:
+    photos = schema.photos
+    with library.reading() as conn:
+        row = conn.execute(
+            select(photos.c.path, photos.c.width, photos.c.height).where(photos.c.id == photo_id)
+        ).one()
+    size = (row.width, row.height) if row.width else None
+    return PhotoDetail(photo_id, Path(row.path), size, tuple(photo_face_boxes(library, photo_id)))
+
+
+def person_names(library: Library) -> list[str]:
+    """Names of named people, for the completer."""
+    with library.reading() as conn:
+        names = conn.execute(select(schema.people.c.name).where(schema.people.c.name.is_not(None))).scalars().all()
+    return sorted(set(names), key=str.lower)
+
+
+@dataclass(frozen=True)
+class ReferenceCard:
+    id: int
+    kind: str  # "face" (an album face) or "file" (an image file the user gave)
+    image: Path | None  # the face's thumbnail, or the file itself
+    quality: float | None  # album faces only
+    readable: bool  # usable by a restoration now (photo present / file exists)
+
+
+@dataclass(frozen=True)
+class SuggestionCard:
+    face_id: int
+    image: Path | None
+    quality: float
+
+
+@dataclass(frozen=True)
+class PersonReferences:
+    person_id: int
+    references: tuple[ReferenceCard, ...]
+    suggestions: tuple[SuggestionCard, ...]
+    good: int  # readable references of good quality (file references count as good)
+
+
+def person_references(library: Library, person_id: int) -> PersonReferences:
+    from faceme_core.library.references import QUALITY_FLOOR, list_references, suggest_references
+
+    references = list_references(library, person_id)
+    suggestions = suggest_references(library, person_id, count=3)
+    face_ids = [r.face_id for r in references if r.face_id is not None] + [s.face_id for s in suggestions]
+    faces = schema.faces
+    with library.reading() as conn:
+        rows = {
+            row.id: row
+            for row in conn.execute(select(faces.c.id, faces.c.thumbnail, faces.c.quality).where(faces.c.id.in_(face_ids)))
+        }
+    folder = library.thumbnails_dir
+
+    def thumb(face_id: int) -> Path | None:
+        row = rows.get(face_id)
+        return folder / row.thumbnail if row is not None and row.thumbnail else None
+
+    cards = tuple(
+        ReferenceCard(
+            r.id,
+            r.kind,
+            thumb(r.face_id) if r.face_id is not None else r.file_path,
+            rows[r.face_id].quality if r.face_id in rows else None,
+            r.readable_now(),
+        )
+        for r in references
+    )
+    good = sum(1 for c in cards if c.readable and (c.quality is None or c.quality >= QUALITY_FLOOR))
+    return PersonReferences(
+        person_id,
+        cards,
+        tuple(SuggestionCard(s.face_id, thumb(s.face_id), s.quality) for s in suggestions),
+        good,
+    )
+
+
+def person_summary(library: Library, person_id: int) -> PersonSummary | None:
+    return next((p for p in people_summaries(library, include_hidden=True) if p.id == person_id), None)
+
+
+def album_folders(library: Library) -> list[Path]:
+    """The folders the user added (what a re-scan or re-embed scans again)."""
+    with library.reading() as conn:
+        return [Path(p) for p in conn.execute(select(schema.albums.c.path).order_by(schema.albums.c.path)).scalars()]
+
+
+def photo_count(library: Library) -> int:
+    with library.reading() as conn:
+        return int(conn.execute(select(func.count()).select_from(schema.photos)).scalar_one())
+
+
+def better_embedding_model(library: Library, backend: str) -> str | None:
+    """The model a scan would use now, when it differs from the one the library's people were grouped
+    with (the insightface pack installed after a dlib scan): the app then offers to re-embed."""
+    from faceme_core.faces.analyzer import create_analyzer
+    from faceme_core.library.scan import ACTIVE_MODEL_KEY
+
+    active = library.get_meta(ACTIVE_MODEL_KEY)
+    if active is None:
+        return None
+    try:
+        model_id = create_analyzer(backend).embedding_model_id
+    except Exception:  # noqa: BLE001 - a missing pack is no offer, not an error
+        return None
+    return model_id if model_id != active else None
