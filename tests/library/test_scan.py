@@ -97,7 +97,7 @@ def test_moved_and_renamed_photo_keeps_its_faces_people_and_references(library, 
     boy = _person_with_faces_in(library, "boy_at_railing_lowres.jpg", "two_boys.jpg")
     people_ops.rename_person(library, boy.id, "Tom")
     face_id = next(face.id for face in boy.faces if face.photo_path.name == "two_boys.jpg")
-    ref_id = references.add_face_reference(library, "Tom", face_id)
+    ref_id = references.add_face_reference(library, "Tom", face_id).reference_id
     faces_before = _faces_of(library, "two_boys.jpg")
 
     (small_album / "1998").mkdir()
@@ -254,7 +254,7 @@ def test_reembed_switches_model_and_keeps_every_user_decision(library, small_alb
     band = _person_with_faces_in(library, "band_four_lowres_a.jpg", "band_four_b.jpg")
     people_ops.rename_person(library, band.id, "Bandmate")
     hepburn_face = _faces_of(library, "hepburn_portrait_lowres.jpg")[0]
-    audrey = people_ops.move_face(library, hepburn_face, None, new_name="Audrey")
+    audrey = people_ops.move_face(library, hepburn_face, None, new_name="Audrey").person_id
     rejected_face = next(face.id for face in band.faces if face.photo_path.name == "band_four_b.jpg")
     people_ops.reject_face(library, rejected_face, "Bandmate")
 
