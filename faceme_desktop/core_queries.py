@@ -2,13 +2,12 @@
 
 Each function has the exact signature the views need and returns frozen rows; none writes. They are
 stand-ins for the library API built on the ``library`` branch (paged people/photos queries, face
-similarity, ``Library.revision()``) and are to be replaced by it. No Qt here.
+similarity) and are to be replaced by it. No Qt here.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -71,22 +70,6 @@ class PersonFace:
     quality: float
     assigned_by: str
     similarity: float | None  # to the person's mean face; None without an embedding
-
-
-class RevisionProbe:
-    """A number that changes whenever anyone commits to the library (this app, a CLI, a scan thread).
-
-    SQLite's ``data_version`` on a connection of its own changes on every commit made through any
-    other connection; reading it costs microseconds, so the GUI may poll it."""
-
-    def __init__(self, library: Library):
-        self._connection = sqlite3.connect(os.fspath(library.path), check_same_thread=False)
-
-    def revision(self) -> int:
-        return int(self._connection.execute("PRAGMA data_version").fetchone()[0])
-
-    def close(self) -> None:
-        self._connection.close()
 
 
 def list_photo_rows(library: Library, folder: Path | None = None) -> list[PhotoRow]:
@@ -352,3 +335,115 @@ def better_embedding_model(library: Library, backend: str) -> str | None:
     except Exception:  # noqa: BLE001 - a missing pack is no offer, not an error
         return None
     return model_id if model_id != active else None
+
+
+# --- review queues (stand-in for library/review.py) ----------------------------------------------
+
+ReviewKind = Literal["same_person", "unassigned_face", "twice_in_photo"]
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    kind: ReviewKind
+    key: tuple  # identifies the question (skipped ones are not asked again this session)
+    left_image: Path | None
+    left_caption: str
+    right_image: Path | None
+    right_caption: str
+    person_a: int | None = None  # same_person: the survivor of "yes"; unassigned_face: the suggestion
+    person_b: int | None = None  # same_person: merged into person_a on "yes"
+    face_a: int | None = None  # unassigned_face: the face; twice_in_photo: the left face
+    face_b: int | None = None  # twice_in_photo: the right face
+    similarity: float | None = None
+
+
+def _centroids(conn, model_id: str) -> dict[int, np.ndarray]:
+    assignments, embeddings = schema.assignments, schema.embeddings
+    rows = conn.execute(
+        select(assignments.c.person_id, embeddings.c.vector)
+        .join(embeddings, (embeddings.c.face_id == assignments.c.face_id) & (embeddings.c.model_id == model_id))
+    ).all()
+    groups: dict[int, list[np.ndarray]] = {}
+    for person_id, blob in rows:
+        groups.setdefault(person_id, []).append(blob_to_vector(blob))
+    centroids = {}
+    for person_id, vectors in groups.items():
+        mean = np.mean(np.stack(vectors), axis=0)
+        centroids[person_id] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+    return centroids
+
+
+def review_items(library: Library, limit: int = 30) -> list[ReviewItem]:
+    """Questions worth one keystroke each: groups that may be one person, unknown faces with a likely
+    person, and photos where one person appears twice (one of the two is someone else)."""
+    from faceme_core.library.clustering import params_for_model
+    from faceme_core.library.scan import ACTIVE_MODEL_KEY
+
+    model_id = library.get_meta(ACTIVE_MODEL_KEY)
+    if model_id is None:
+        return []
+    try:
+        join = params_for_model(model_id).join_similarity
+    except ValueError:
+        return []
+    floor = join * 0.9  # "close to the join threshold"
+    people = {p.id: p for p in people_summaries(library, include_hidden=False)}
+    faces, assignments, embeddings, rejections = schema.faces, schema.assignments, schema.embeddings, schema.rejections
+    folder = library.thumbnails_dir
+    items: list[ReviewItem] = []
+    with library.reading() as conn:
+        centroids = {k: v for k, v in _centroids(conn, model_id).items() if k in people}
+        ids = sorted(centroids)
+        if len(ids) > 1:
+            matrix = np.stack([centroids[i] for i in ids])
+            sims = matrix @ matrix.T
+            pairs = [(float(sims[a, b]), ids[a], ids[b]) for a in range(len(ids)) for b in range(a + 1, len(ids)) if sims[a, b] >= floor]
+            for similarity, a, b in sorted(pairs, reverse=True)[:limit]:
+                keep, merge = sorted([people[a], people[b]], key=lambda p: (p.name is None, -p.face_count, p.id))
+                items.append(ReviewItem(
+                    "same_person", ("pair", keep.id, merge.id), keep.cover_thumbnail,
+                    f"{keep.display_name} ({keep.face_count})", merge.cover_thumbnail,
+                    f"{merge.display_name} ({merge.face_count})", person_a=keep.id, person_b=merge.id, similarity=similarity,
+                ))
+        unassigned = conn.execute(
+            select(faces.c.id, faces.c.thumbnail, embeddings.c.vector)
+            .join(embeddings, (embeddings.c.face_id == faces.c.id) & (embeddings.c.model_id == model_id))
+            .where(faces.c.id.not_in(select(assignments.c.face_id)))
+        ).all()
+        rejected = set(conn.execute(select(rejections.c.face_id, rejections.c.person_id)).all())
+        twice = conn.execute(
+            select(faces.c.photo_id, assignments.c.person_id, func.min(faces.c.id), func.max(faces.c.id))
+            .join(assignments, assignments.c.face_id == faces.c.id)
+            .group_by(faces.c.photo_id, assignments.c.person_id)
+            .having(func.count() > 1)
+        ).all()
+        thumbs = dict(conn.execute(select(faces.c.id, faces.c.thumbnail).where(
+            faces.c.id.in_([r[2] for r in twice] + [r[3] for r in twice]))).all())
+    if centroids:
+        ids = sorted(centroids)
+        matrix = np.stack([centroids[i] for i in ids])
+        suggestions = []
+        for face_id, thumb, blob in unassigned:
+            scores = matrix @ blob_to_vector(blob)
+            for index in np.argsort(-scores):
+                if (face_id, ids[index]) not in rejected:
+                    if scores[index] >= floor:
+                        suggestions.append((float(scores[index]), face_id, thumb, ids[index]))
+                    break
+        for similarity, face_id, thumb, person_id in sorted(suggestions, reverse=True)[:limit]:
+            person = people[person_id]
+            items.append(ReviewItem(
+                "unassigned_face", ("face", face_id, person_id), folder / thumb if thumb else None, "this face",
+                person.cover_thumbnail, person.display_name, person_a=person_id, face_a=face_id, similarity=similarity,
+            ))
+    for photo_id, person_id, first, second in twice[:limit]:
+        if person_id not in people:
+            continue
+        name = people[person_id].display_name
+        items.append(ReviewItem(
+            "twice_in_photo", ("twice", photo_id, person_id, first, second),
+            folder / thumbs[first] if thumbs.get(first) else None, f"left: {name}?",
+            folder / thumbs[second] if thumbs.get(second) else None, f"right: {name}?",
+            person_a=person_id, face_a=first, face_b=second,
+        ))
+    return items

@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
+from faceme_core.library import undo
 from faceme_core.library.library import Library
-from faceme_desktop.core_queries import RevisionProbe
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,8 @@ class LibrarySession(QObject):
     changed = Signal()  # the library's content changed: reload what you show
     error = Signal(object)  # an edit or a query failed (the window shows it)
     edited = Signal(str)  # an edit of this window succeeded: its description ("Rename person 3")
+    undo_state = Signal(object)  # faceme_core.library.undo.UndoState, after every change
+    message = Signal(str)  # a sentence for the status bar ("Undid merge of Rose into Grandma")
 
     def __init__(self, library: Library, parent: QObject | None = None, *, poll_ms: int = POLL_INTERVAL_MS):
         super().__init__(parent)
@@ -64,8 +66,7 @@ class LibrarySession(QObject):
         self._reads.setMaxThreadCount(2)
         self._writes = QThreadPool(self)  # one thread: edits run in the order the user made them
         self._writes.setMaxThreadCount(1)
-        self._probe = RevisionProbe(library)
-        self._revision = self._probe.revision()
+        self._revision = library.revision()
         self._timer = QTimer(self)
         self._timer.setInterval(poll_ms)
         self._timer.timeout.connect(self.check_revision)
@@ -77,10 +78,11 @@ class LibrarySession(QObject):
         return self._revision
 
     def check_revision(self) -> None:
-        revision = self._probe.revision()  # microseconds: a PRAGMA on an idle connection
+        revision = self.library.revision()  # microseconds: a PRAGMA on an idle connection
         if revision != self._revision:
             self._revision = revision
             self.changed.emit()
+            self.query(undo.state, on_result=self.undo_state.emit)
 
     def query(self, fn: Callable[..., Any], *args, on_result: ResultCallback, on_error: ResultCallback | None = None) -> None:
         """Run ``fn(library, *args)`` on a pool thread; ``on_result(value)`` on the GUI thread."""
@@ -104,11 +106,26 @@ class LibrarySession(QObject):
         log.info("edit: %s", description)
         self._writes.start(_Job(self._relay, lambda: fn(self.library, *args, **kwargs), done, failed))
 
+    def undo(self) -> None:
+        self.edit("Undo", undo.undo, on_result=lambda result: self._said("Undid", result))
+
+    def redo(self) -> None:
+        self.edit("Redo", undo.redo, on_result=lambda result: self._said("Redid", result))
+
+    def _said(self, verb: str, result) -> None:
+        self.message.emit(f"{verb} {result.description}" if result is not None else f"Nothing to {verb[:-1].lower()}")
+
+    def refresh_undo_state(self) -> None:
+        self.query(undo.state, on_result=self.undo_state.emit)
+
     def wait_idle(self, msecs: int = 5000) -> bool:
         """Wait for background reads and edits (closing the window; tests)."""
         return self._writes.waitForDone(msecs) and self._reads.waitForDone(msecs)
 
     def close(self) -> None:
+        """Stop watching, finish pending work and close the library (the session owns it)."""
+        if not self._timer.isActive():
+            return
         self._timer.stop()
         self.wait_idle()
-        self._probe.close()
+        self.library.close()

@@ -22,7 +22,7 @@ class StatusProgress(QWidget):
         self.cancel_button = QToolButton()
         self.cancel_button.setObjectName("cancelTask")
         self.cancel_button.setText("Cancel")
-        self.cancel_button.setToolTip("Stop the running task (Esc); what is done so far is kept")
+        self.cancel_button.setToolTip("Stop the running task (Ctrl+.); what is done so far is kept")
         self.cancel_button.clicked.connect(self._on_cancel)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
