@@ -16,6 +16,7 @@ from faceme_core.library.db import schema
 from faceme_core.faces.boxes import box_iou
 from faceme_core.library.face_match import match_faces
 from faceme_core.library.scan import scan_folders
+from faceme_core.tasks import Cancelled, CancelToken
 from tests.library.conftest import ALBUM, copy_album
 from tests.library.test_scan import _ArcFaceLike, _faces_of, _person_with_faces_in, _photos
 
@@ -264,11 +265,13 @@ def test_unchanged_rescan_does_not_look_for_faces_without_embeddings(library, sm
 def test_faces_added_by_a_cancelled_reembed_get_the_old_models_embeddings_next_time(library, small_album, analyzer):
     scan_folders(library, [small_album], analyzer)
     shutil.copyfile(ALBUM / "same_woman_child_and_adult.jpg", small_album / "new.jpg")
-    checks = iter(range(100))
+    token = CancelToken()
     # Stopped after the new photo is analysed (with the new model only), before re-embedding.
-    stop_after_one = lambda: next(checks) >= 1
-    summary = scan_folders(library, [small_album], _ArcFaceLike(analyzer), reembed=True, should_stop=stop_after_one)
-    assert summary.cancelled and summary.added == 1
+    cancel_at_embedding = lambda event: token.cancel() if event.stage == "embedding" else None
+    with pytest.raises(Cancelled):
+        scan_folders(library, [small_album], _ArcFaceLike(analyzer), reembed=True, progress=cancel_at_embedding,
+                     cancel=token)
+    assert len(_faces_of(library, "new.jpg")) > 0  # recorded before the cancel
     new_faces = _faces_of(library, "new.jpg")
     summary = scan_folders(library, [small_album], analyzer)  # the switch never happened: still dlib
     assert summary.reembedded == len(new_faces) > 0
