@@ -94,13 +94,20 @@ class PeopleFilterModel(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(True)
 
+    def _refilter(self, change) -> None:
+        if not hasattr(self, "endFilterChange"):  # Qt < 6.9
+            change()
+            self.invalidateFilter()
+            return
+        self.beginFilterChange()  # Qt 6.9+: invalidateFilter() is deprecated
+        change()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
     def set_search(self, text: str) -> None:
-        self._search = text.strip().lower()
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_search", text.strip().lower()))
 
     def set_show_small(self, show: bool) -> None:
-        self._show_small = show
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_show_small", show))
 
     def set_sort_key(self, key: str) -> None:
         if key not in SORT_KEYS:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from faceme_core.library.people import list_people
@@ -20,6 +20,8 @@ class Watchdog:
 
     def __init__(self):
         self.longest = 0.0
+        self.stage = "start"
+        self.where = ""
         self._last = time.monotonic()
         self.timer = QTimer()
         self.timer.setInterval(10)
@@ -27,7 +29,8 @@ class Watchdog:
 
     def _tick(self):
         now = time.monotonic()
-        self.longest = max(self.longest, now - self._last)
+        if now - self._last > self.longest:
+            self.longest, self.where = now - self._last, self.stage
         self._last = now
 
     def start(self):
@@ -48,6 +51,7 @@ def test_first_run_scan_through_the_welcome_view_shows_the_people(make_window, t
     qtbot.mouseClick(window.welcome.add_button, Qt.MouseButton.LeftButton)
     task = window.scans.task
     assert task is not None and window.status.isVisible()
+    task.progress.connect(lambda event: setattr(watchdog, "stage", f"{event.stage} {event.done}/{event.total}"))
     assert window.stack.currentWidget() is window.photos  # results appear while the scan runs
     seen_rows = []
     window.photos.loaded.connect(lambda: seen_rows.append(window.photos.model.rowCount()))
@@ -55,7 +59,8 @@ def test_first_run_scan_through_the_welcome_view_shows_the_people(make_window, t
         pass
     watchdog.stop()
     assert not window.status.isVisible()
-    assert watchdog.longest < MAX_STALL_S, f"the GUI thread stalled {watchdog.longest * 1000:.0f} ms during the scan"
+    assert watchdog.longest < MAX_STALL_S, (
+        f"the GUI thread stalled {watchdog.longest * 1000:.0f} ms during the scan (after {watchdog.where})")
     qtbot.waitUntil(lambda: window.photos.model.rowCount() == 5, timeout=5000)
     assert any(0 < n < 5 for n in seen_rows), f"photos only appeared at the end: {seen_rows}"
     # The band (four people, two photos each) and the boy (two photos): five people of two faces.
@@ -69,14 +74,18 @@ def test_first_run_scan_through_the_welcome_view_shows_the_people(make_window, t
 
 
 def drop_folder(window, folder):
+    """What a drag from a file manager delivers: drag-enter (which must be accepted), then the drop."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(folder))])
-    event = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, event)
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(QPointF(50, 50), *args)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted(), "the window refused the folder"
+    QApplication.sendEvent(window, QDropEvent(QPointF(50, 50), *args))
 
 
 def test_dropping_a_folder_starts_a_scan_that_cancel_stops(make_window, tmp_path, gui_album, analyzer, qtbot):
-    from faceme_core.library.scan import scan_folders
+    from faceme_core.library.photos import list_photos
 
     library_path = tmp_path / "lib" / "library.sqlite"
     slow_photos = []
@@ -97,7 +106,5 @@ def test_dropping_a_folder_starts_a_scan_that_cancel_stops(make_window, tmp_path
         qtbot.mouseClick(window.status.cancel_button, Qt.MouseButton.LeftButton)
     assert len(slow_photos) < 5
     qtbot.waitUntil(lambda: "cancelled" in window.statusBar().currentMessage(), timeout=2000)
-    # What was done is kept, and a new scan finishes the rest.
-    with open_library(library_path) as library:
-        summary = scan_folders(library, [gui_album], analyzer)
-    assert summary.unchanged == len(slow_photos) - 1 or summary.unchanged >= 1
+    with open_library(library_path) as library:  # what was done before the cancel is kept
+        assert 1 <= len(list_photos(library)) < 5
