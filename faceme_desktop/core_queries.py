@@ -71,6 +71,10 @@ class PersonFace:
     assigned_by: str
     similarity: float | None  # to the person's mean face; None without an embedding
 
+    @property
+    def id(self) -> int:  # list models address rows by ``id``
+        return self.face_id
+
 
 def list_photo_rows(library: Library, folder: Path | None = None) -> list[PhotoRow]:
     """Photos by path (all, or those directly in ``folder``), with their number of faces."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QLineEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from faceme_desktop.models.roles import COUNT_ROLE, SIMILARITY_ROLE
 
@@ -28,6 +28,18 @@ class ThumbnailDelegate(QStyledItemDelegate):
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
         side = self.thumbnail_size + 2 * PADDING
         return QSize(side, side + (CAPTION_HEIGHT if self.caption else 0))
+
+    def setEditorData(self, editor, index) -> None:  # noqa: N802
+        # A thumbnail arriving while the user types a name repaints the row (dataChanged), which
+        # makes Qt put the model's text back into the editor: never overwrite what the user typed.
+        if isinstance(editor, QLineEdit) and editor.isModified():
+            return
+        super().setEditorData(editor, index)
+
+    def updateEditorGeometry(self, editor, option, index) -> None:  # noqa: N802
+        """The name editor sits where the caption is, under the picture."""
+        rect = QRect(option.rect.left() + 2, option.rect.bottom() - CAPTION_HEIGHT - 4, option.rect.width() - 4, CAPTION_HEIGHT + 4)
+        editor.setGeometry(rect)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         painter.save()

@@ -16,6 +16,7 @@ from faceme_desktop.models.roles import COUNT_ROLE, FACE_IDS_MIME, SORT_ROLE
 from faceme_desktop.models.thumbnail_list_model import ThumbnailListModel
 
 SMALL_GROUP = 3  # unnamed groups with fewer faces are strangers until the user asks to see them
+CROWDED = 24  # ... once there are enough people for strangers to flood the list (a small album shows all)
 SORT_KEYS = ("count", "name", "recent")
 
 
@@ -116,11 +117,14 @@ class PeopleFilterModel(QSortFilterProxyModel):
         self.invalidate()
         self.sort(0, Qt.SortOrder.AscendingOrder)
 
-    def hidden_small_groups(self) -> int:
+    def _hiding(self) -> bool:
         source = self.sourceModel()
-        if source is None or self._show_small:
+        return not self._show_small and source is not None and source.rowCount() > CROWDED
+
+    def hidden_small_groups(self) -> int:
+        if not self._hiding():
             return 0
-        return sum(1 for row in source.rows() if not self._big_enough(row))
+        return sum(1 for row in self.sourceModel().rows() if not self._big_enough(row))
 
     @staticmethod
     def _big_enough(row: PersonSummary) -> bool:
@@ -128,7 +132,7 @@ class PeopleFilterModel(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, source_row: int, source_parent) -> bool:  # noqa: N802
         row: PersonSummary = self.sourceModel().row_at(source_row)
-        if not self._show_small and not self._big_enough(row):
+        if self._hiding() and not self._big_enough(row):
             return False
         return not self._search or self._search in row.display_name.lower()
 

@@ -80,7 +80,7 @@ class PeopleView(QWidget):
         self.grid = make_grid(ThumbnailDelegate(COVER_SIZE, badge="count"), self)
         self.grid.setObjectName("peopleGrid")
         self.grid.setModel(self.proxy)
-        self.grid.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)  # F2
+        self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)  # F2 is the Rename action (one editor)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         self.grid.setAcceptDrops(True)
