@@ -401,8 +401,11 @@ def review_items(library: Library, limit: int = 30) -> list[ReviewItem]:
         if len(ids) > 1:
             matrix = np.stack([centroids[i] for i in ids])
             sims = matrix @ matrix.T
-            pairs = [(float(sims[a, b]), ids[a], ids[b]) for a in range(len(ids)) for b in range(a + 1, len(ids)) if sims[a, b] >= floor]
-            for similarity, a, b in sorted(pairs, reverse=True)[:limit]:
+            upper = np.triu(sims, k=1)
+            rows_, cols_ = np.nonzero(upper >= floor)
+            order = np.argsort(-upper[rows_, cols_])[:limit]
+            pairs = [(float(upper[rows_[i], cols_[i]]), ids[rows_[i]], ids[cols_[i]]) for i in order]
+            for similarity, a, b in pairs:
                 keep, merge = sorted([people[a], people[b]], key=lambda p: (p.name is None, -p.face_count, p.id))
                 items.append(ReviewItem(
                     "same_person", ("pair", keep.id, merge.id), keep.cover_thumbnail,
@@ -427,13 +430,18 @@ def review_items(library: Library, limit: int = 30) -> list[ReviewItem]:
         ids = sorted(centroids)
         matrix = np.stack([centroids[i] for i in ids])
         suggestions = []
-        for face_id, thumb, blob in unassigned:
-            scores = matrix @ blob_to_vector(blob)
-            for index in np.argsort(-scores):
-                if (face_id, ids[index]) not in rejected:
-                    if scores[index] >= floor:
-                        suggestions.append((float(scores[index]), face_id, thumb, ids[index]))
-                    break
+        if unassigned:
+            scores = np.stack([blob_to_vector(row[2]) for row in unassigned]) @ matrix.T  # faces x people
+            for row, face_scores in zip(unassigned, scores):
+                face_id, thumb = row[0], row[1]
+                best = int(np.argmax(face_scores))
+                if (face_id, ids[best]) in rejected:  # rare: the user said no; take the next best
+                    for index in np.argsort(-face_scores):
+                        if (face_id, ids[index]) not in rejected:
+                            best = int(index)
+                            break
+                if face_scores[best] >= floor:
+                    suggestions.append((float(face_scores[best]), face_id, thumb, ids[best]))
         for similarity, face_id, thumb, person_id in sorted(suggestions, reverse=True)[:limit]:
             person = people[person_id]
             items.append(ReviewItem(

@@ -75,7 +75,7 @@ class PhotosView(QWidget):
     def _on_folders(self, folders: list[FolderRow]) -> None:
         wanted = [("All photos", None, sum(f.photo_count for f in folders))]
         wanted += [(f.path.name or str(f.path), f.path, f.photo_count) for f in folders]
-        current = [(self.folders.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.folders.count())]
+        current = [self._folder_of(self.folders.item(i)) for i in range(self.folders.count())]
         counts = [f"{name} ({count})" for name, _p, count in wanted]
         if current == [p for _n, p, _c in wanted] and counts == [self.folders.item(i).text() for i in range(self.folders.count())]:
             return
@@ -83,7 +83,7 @@ class PhotosView(QWidget):
         self.folders.clear()
         for (name, path, count), text in zip(wanted, counts):
             item = QListWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, path)
+            item.setData(Qt.ItemDataRole.UserRole, str(path) if path else "")
             item.setToolTip(str(path) if path else "Every photo of the album")
             self.folders.addItem(item)
             if path == self.folder:
@@ -91,8 +91,13 @@ class PhotosView(QWidget):
         self.folders.blockSignals(False)
 
     def _on_folder(self, item: QListWidgetItem | None, _previous=None) -> None:
-        self.folder = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        self.folder = self._folder_of(item) if item is not None else None
         self.reload()
+
+    @staticmethod
+    def _folder_of(item: QListWidgetItem) -> Path | None:
+        value = item.data(Qt.ItemDataRole.UserRole)
+        return Path(value) if value else None
 
     def _on_activated(self, index) -> None:
         self.open_photo(index.data(ID_ROLE))
