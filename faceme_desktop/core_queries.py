@@ -390,7 +390,7 @@ def review_items(library: Library, limit: int = 30) -> list[ReviewItem]:
         join = params_for_model(model_id).join_similarity
     except ValueError:
         return []
-    floor = join * 0.9  # "close to the join threshold"
+    floor = join * 0.97  # "close to the join threshold" (dlib 0.91, ArcFace 0.39)
     people = {p.id: p for p in people_summaries(library, include_hidden=False)}
     faces, assignments, embeddings, rejections = schema.faces, schema.assignments, schema.embeddings, schema.rejections
     folder = library.thumbnails_dir

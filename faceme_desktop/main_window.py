@@ -167,10 +167,13 @@ class MainWindow(QMainWindow):
     # --- navigation ----------------------------------------------------------------------------------
     def show_view(self, key: str) -> None:
         self.stack.setCurrentWidget(self.views[key])
-        if key != "welcome":
-            self.sidebar.blockSignals(True)
+        self.sidebar.blockSignals(True)
+        if key == "welcome":
+            self.sidebar.clearSelection()
+            self.sidebar.setCurrentRow(-1)
+        else:
             self.sidebar.select(key)
-            self.sidebar.blockSignals(False)
+        self.sidebar.blockSignals(False)
 
     def _on_sidebar(self, row: int) -> None:
         key = self.sidebar.item(row).data(256) if row >= 0 else None

@@ -78,7 +78,7 @@ class MergeDialog(QDialog):
             if widget is not None:
                 widget.deleteLater()
         self.body.addWidget(_card(self.source, "Merge this person"))
-        arrow = QLabel("&#10140;")
+        arrow = QLabel("\u279c")
         arrow.setStyleSheet("font-size: 28px")
         self.body.addWidget(arrow, 0, Qt.AlignmentFlag.AlignVCenter)
         self.body.addWidget(_card(self.target, "into this person"))

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from faceme_core.library.people import move_faces, reject_faces, set_cover
 from faceme_desktop import core_queries
 from faceme_desktop.core_queries import PersonFace, PersonSummary
-from faceme_desktop.delegates import ThumbnailDelegate
+from faceme_desktop.delegates import CompactDelegate, ThumbnailDelegate
 from faceme_desktop.icons import icon
 from faceme_desktop.models.faces_model import PersonFacesModel
 from faceme_desktop.models.people_model import PeopleFilterModel
@@ -76,6 +76,9 @@ class PersonPage(QWidget):
         self.targets = QListView()
         self.targets.setObjectName("dropTargets")
         self.targets.setModel(people)
+        self.targets.setItemDelegate(CompactDelegate(36, self.targets))
+        self.targets.setUniformItemSizes(True)
+        self.targets.setSpacing(1)
         self.targets.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         self.targets.setAcceptDrops(True)
         self.targets.setDropIndicatorShown(True)

@@ -76,6 +76,8 @@ class ReviewView(QWidget):
             button.setMinimumWidth(110)
             buttons.addWidget(button)
         buttons.addStretch(1)
+        self.keys_hint = QLabel("Return = yes   \u00b7   Delete = no   \u00b7   \u2190 \u2192 = skip")
+        self.keys_hint.setEnabled(False)
         self.empty = QLabel("Nothing to review: every suggestion has been decided.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
@@ -84,6 +86,7 @@ class ReviewView(QWidget):
         layout.addWidget(self.question)
         layout.addLayout(faces)
         layout.addLayout(buttons)
+        layout.addWidget(self.keys_hint, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.empty)
         layout.addStretch(2)
         keys = (("Return", self.answer_yes), ("Enter", self.answer_yes), ("Delete", self.answer_no),
@@ -120,7 +123,7 @@ class ReviewView(QWidget):
     def _show(self) -> None:
         item = self.current
         has = item is not None
-        for widget in (self.question, self.left, self.right, self.left_caption, self.right_caption, self.yes, self.no, self.skip, self.counter):
+        for widget in (self.question, self.left, self.right, self.left_caption, self.right_caption, self.yes, self.no, self.skip, self.counter, self.keys_hint):
             widget.setVisible(has)
         self.empty.setVisible(not has)
         if not has:
