@@ -168,15 +168,13 @@ class MainWindow(QMainWindow):
     def show_view(self, key: str) -> None:
         self.stack.setCurrentWidget(self.views[key])
         self.sidebar.blockSignals(True)
-        if key == "welcome":
-            self.sidebar.clearSelection()
-            self.sidebar.setCurrentRow(-1)
-        else:
-            self.sidebar.select(key)
+        self.sidebar.select("photos" if key == "welcome" else key)  # welcome: the empty album's Photos
         self.sidebar.blockSignals(False)
 
     def _on_sidebar(self, row: int) -> None:
         key = self.sidebar.item(row).data(256) if row >= 0 else None
+        if key == "photos" and self.stack.currentWidget() is self.welcome:
+            return  # still nothing to show but the welcome
         if key:
             self.show_view(key)
 

@@ -44,7 +44,7 @@ class Watchdog:
 def test_first_run_scan_through_the_welcome_view_shows_the_people(make_window, tmp_path, gui_album, dlib_analyzer, qtbot, monkeypatch):
     library_path = tmp_path / "new" / "library.sqlite"
     window = make_window(library_path)
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.welcome, timeout=3000)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.welcome, timeout=10_000)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(gui_album))
     watchdog = Watchdog()
     watchdog.start()
