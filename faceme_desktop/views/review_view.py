@@ -11,6 +11,7 @@ from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from faceme_core.library.people import merge_people, move_face, reject_face, reject_faces
+from faceme_core.library.review import mark_distinct
 from faceme_desktop import core_queries
 from faceme_desktop.core_queries import ReviewItem
 from faceme_desktop.icons import icon
@@ -18,14 +19,6 @@ from faceme_desktop.session import LibrarySession
 from faceme_desktop.thumbnails import ThumbnailLoader
 
 FACE = 180
-
-
-def question_text(item: ReviewItem) -> str:
-    if item.kind == "same_person":
-        return f"Are <b>{item.left_caption}</b> and <b>{item.right_caption}</b> the same person?"
-    if item.kind == "unassigned_face":
-        return f"Is this face <b>{item.right_caption}</b>?"
-    return f"<b>{item.left_caption[6:-1]}</b> appears twice in one photo. Is the <b>left</b> face {item.left_caption[6:-1]}?"
 
 
 class ReviewView(QWidget):
@@ -129,12 +122,12 @@ class ReviewView(QWidget):
         if not has:
             return
         self.counter.setText(f"{self.position + 1} of {len(self.items)}")
-        self.question.setText(question_text(item))
+        self.question.setText(item.question)
         for label, path in ((self.left, item.left_image), (self.right, item.right_image)):
             pixmap = QPixmap(str(path)) if path is not None else QPixmap()
             label.setPixmap(pixmap.scaled(FACE, FACE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation) if not pixmap.isNull() else QPixmap())
-        self.left_caption.setText(item.left_caption if item.kind != "twice_in_photo" else "left")
-        self.right_caption.setText(item.right_caption if item.kind != "twice_in_photo" else "right")
+        self.left_caption.setText(item.left_caption)
+        self.right_caption.setText(item.right_caption)
 
     def step(self, delta: int) -> None:
         if self.items:
@@ -159,9 +152,8 @@ class ReviewView(QWidget):
         item = self.current
         if item is None:
             return
-        if item.kind == "same_person":
-            # The core keeps no "these two are different" decision yet: not asked again this session.
-            self.skipped.add(item.key)
+        if item.kind == "same_person":  # remembered: the pair is not proposed again
+            self.session.edit("Different people", mark_distinct, item.person_a, item.person_b)
         elif item.kind == "unassigned_face":
             self.session.edit("Not this person", reject_face, item.face_a, item.person_a)
         else:
