@@ -99,7 +99,7 @@ def main() -> None:
         "Photos": first_paint(app, window, "photos", window.photos.loaded, window.photos.reload),
         "People": first_paint(app, window, "people", window.people.loaded, lambda: (window.show_view("people"), window.people.reload())),
     }
-    person_id = window.people.proxy.index(0, 0).data(257)
+    person_id = window.people.model.index(0).data(257)
     timings["Person page"] = first_paint(app, window, "people", window.people.page.loaded, lambda: window.people.open_person(person_id))
     timings["Review"] = first_paint(app, window, "review", window.review.loaded, lambda: (window.show_view("review"), window.review.reload()))
     for name, seconds in timings.items():

@@ -84,15 +84,16 @@ def build_library(folder: Path, photos: int = 10_000, faces: int = 100_000, peop
             embedding_rows.append((face_id, MODEL_ID, vectors[i].astype(np.float32).tobytes()))
             if known[i]:
                 assignment_rows.append((face_id, int(owners[i]) + 1, "auto", now - float(ages[i])))
+    # People first: triggers keep their face counts as assignments arrive.
+    conn.executemany("INSERT INTO people (id, name, hidden, cover_face_id, created_at) VALUES (?,?,?,?,?)",
+                     [(p + 1, f"{FIRST_NAMES[p % len(FIRST_NAMES)]} {p // len(FIRST_NAMES) + 1}" if p < 40 else None,
+                       False, None, now) for p in range(people)])
     conn.executemany("INSERT INTO photos (id, album_id, path, size, mtime_ns, content_hash, width, height, format, "
                      "date_taken, status, error, skipped_faces, analyzer, scanned_at) VALUES "
                      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", photo_rows)
     conn.executemany("INSERT INTO faces (id, photo_id, x0, y0, x1, y1, points, score, quality, thumbnail) "
                      "VALUES (?,?,?,?,?,?,?,?,?,?)", face_rows)
     conn.executemany("INSERT INTO embeddings (face_id, model_id, vector) VALUES (?,?,?)", embedding_rows)
-    conn.executemany("INSERT INTO people (id, name, hidden, cover_face_id, created_at) VALUES (?,?,?,?,?)",
-                     [(p + 1, f"{FIRST_NAMES[p % len(FIRST_NAMES)]} {p // len(FIRST_NAMES) + 1}" if p < 40 else None,
-                       False, None, now) for p in range(people)])
     conn.executemany("INSERT INTO assignments (face_id, person_id, source, assigned_at) VALUES (?,?,?,?)", assignment_rows)
     conn.execute("DELETE FROM people WHERE id NOT IN (SELECT person_id FROM assignments)")
     conn.commit()

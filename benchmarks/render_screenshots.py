@@ -89,14 +89,14 @@ def main() -> None:
     window.show_view("people")
     shoot(window, "people")
     people = window.people
-    people.open_person(people.proxy.index(0, 0).data(257))
+    people.open_person(people.model.index(0).data(257))
     shoot(window, "person")
     people.show_list()
     grid = people.grid
     from PySide6.QtCore import QItemSelectionModel
 
-    grid.selectionModel().select(people.proxy.index(0, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect)
-    grid.selectionModel().select(people.proxy.index(4, 0), QItemSelectionModel.SelectionFlag.Select)
+    grid.selectionModel().select(people.model.index(0), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    grid.selectionModel().select(people.model.index(4), QItemSelectionModel.SelectionFlag.Select)
     dialog = people.merge_selected()
     if dialog is not None:
         settle(app, 0.8)

@@ -174,50 +174,54 @@ class ReviewItem:
     face_b: int | None = None  # twice_in_photo: the right face
 
 
-def _typical_face(library: Library, person_id: int) -> Path | None:
-    page = queries.person_faces_page(library, person_id, order="most_similar", limit=1)
-    return page.items[0].thumbnail if page.items else None
-
-
-def review_items(library: Library, limit: int = REVIEW_LIMIT) -> list[ReviewItem]:
-    """The core's three review queues as questions: pairs near the join threshold, unknown faces
-    with their likeliest person, and one person twice in a photo."""
+def review_items(library: Library, kind: ReviewKind, limit: int = REVIEW_LIMIT) -> list[ReviewItem]:
+    """One of the core's review queues as questions: ``same_person`` pairs near the join threshold,
+    ``unassigned_face`` with their likeliest person, a person ``twice_in_photo``. (Three queues, so
+    the view shows the first questions while the slower queues are still being read.)"""
     from faceme_core.errors import LibraryError
 
     try:
-        pairs = review.same_person_pairs(library, limit=limit)
-        suggestions = review.face_suggestions(library, limit=limit)
-        repeated = review.repeated_in_photo(library, limit=limit)
+        if kind == "same_person":
+            found = review.same_person_pairs(library, limit=limit)
+        elif kind == "unassigned_face":
+            found = review.face_suggestions(library, limit=limit)
+        else:
+            found = review.repeated_in_photo(library, limit=limit)
     except LibraryError:  # no faces yet
         return []
+    if not found:
+        return []
+    covers = {p.id: p.cover_thumbnail for p in all_people(library)}  # one paged read, not one per person
     items: list[ReviewItem] = []
-    for pair in pairs:
-        a, b = pair.first, pair.second
-        items.append(ReviewItem(
-            "same_person", ("pair", a.id, b.id), _typical_face(library, a.id), f"{a.display_name} ({a.face_count})",
-            _typical_face(library, b.id), f"{b.display_name} ({b.face_count})",
-            f"Are <b>{a.display_name}</b> and <b>{b.display_name}</b> the same person?", person_a=a.id, person_b=b.id,
-        ))
-    for suggestion in suggestions:
-        person = suggestion.person
-        items.append(ReviewItem(
-            "unassigned_face", ("face", suggestion.face_id, person.id), suggestion.thumbnail, "this face",
-            _typical_face(library, person.id), person.display_name, f"Is this face <b>{person.display_name}</b>?",
-            person_a=person.id, face_a=suggestion.face_id,
-        ))
-    thumbs = {}
-    face_ids = [f for r in repeated for f in r.face_ids[:2]]
-    if face_ids:
-        with library.reading() as conn:
-            thumbs = dict(conn.execute(
-                select(schema.faces.c.id, schema.faces.c.thumbnail).where(schema.faces.c.id.in_(face_ids))).all())
-    for item in repeated:
+    if kind == "same_person":
+        for pair in found:
+            a, b = pair.first, pair.second
+            items.append(ReviewItem(
+                "same_person", ("pair", a.id, b.id), covers.get(a.id), f"{a.display_name} ({a.face_count})",
+                covers.get(b.id), f"{b.display_name} ({b.face_count})",
+                f"Are <b>{a.display_name}</b> and <b>{b.display_name}</b> the same person?", person_a=a.id, person_b=b.id,
+            ))
+        return items
+    if kind == "unassigned_face":
+        for suggestion in found:
+            person = suggestion.person
+            items.append(ReviewItem(
+                "unassigned_face", ("face", suggestion.face_id, person.id), suggestion.thumbnail, "this face",
+                covers.get(person.id), person.display_name, f"Is this face <b>{person.display_name}</b>?",
+                person_a=person.id, face_a=suggestion.face_id,
+            ))
+        return items
+    face_ids = [f for r in found for f in r.face_ids[:2]]
+    with library.reading() as conn:
+        thumbs = dict(conn.execute(
+            select(schema.faces.c.id, schema.faces.c.thumbnail).where(schema.faces.c.id.in_(face_ids))).all())
+
+    def thumb(face_id: int) -> Path | None:
+        return library.thumbnails_dir / thumbs[face_id] if thumbs.get(face_id) else None
+
+    for item in found:
         first, second = item.face_ids[:2]
         name = item.person.display_name
-
-        def thumb(face_id: int) -> Path | None:
-            return library.thumbnails_dir / thumbs[face_id] if thumbs.get(face_id) else None
-
         items.append(ReviewItem(
             "twice_in_photo", ("twice", item.photo_id, item.person.id, first, second), thumb(first), "left",
             thumb(second), "right",

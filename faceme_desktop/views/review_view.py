@@ -19,6 +19,7 @@ from faceme_desktop.session import LibrarySession
 from faceme_desktop.thumbnails import ThumbnailLoader
 
 FACE = 180
+KINDS = ("same_person", "unassigned_face", "twice_in_photo")  # the order questions come in
 
 
 class ReviewView(QWidget):
@@ -30,6 +31,7 @@ class ReviewView(QWidget):
         self.setObjectName("reviewView")
         self.session = session
         self.items: list[ReviewItem] = []
+        self._queues: dict[str, list[ReviewItem]] = {}
         self.position = 0
         self.skipped: set[tuple] = set()
         self.counter = QLabel()
@@ -99,7 +101,12 @@ class ReviewView(QWidget):
         self.skip.setIcon(icon("skip"))
 
     def reload(self) -> None:
-        self.session.query(core_queries.review_items, on_result=self._on_items)
+        for kind in KINDS:
+            self.session.query(core_queries.review_items, kind, on_result=lambda items, k=kind: self._on_queue(k, items))
+
+    def _on_queue(self, kind: str, items: list[ReviewItem]) -> None:
+        self._queues[kind] = items
+        self._on_items([item for k in KINDS for item in self._queues.get(k, [])])
 
     def _on_items(self, items: list[ReviewItem]) -> None:
         current = self.current
@@ -163,5 +170,7 @@ class ReviewView(QWidget):
     def _advance(self, answered: ReviewItem) -> None:
         """Show the next question at once; the reload after the edit drops the answered one."""
         self.items = [i for i in self.items if i.key != answered.key]
+        for kind, queue in self._queues.items():
+            self._queues[kind] = [i for i in queue if i.key != answered.key]
         self.position = min(self.position, max(0, len(self.items) - 1))
         self._show()
