@@ -123,7 +123,10 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         self.show_view("restore" if photos else "photos")
         session.query(core_queries.photo_count, on_result=self._on_photo_count)
-        session.query(core_queries.better_embedding_model, settings.face_backend, on_result=self._on_better_model, on_error=lambda _e: None)
+        session.query(
+            core_queries.better_embedding_model, settings.face_backend, on_result=self._on_better_model,
+            on_error=lambda _e: None, slow=True,
+        )
 
     # --- menus --------------------------------------------------------------------------------------
     def _build_menus(self) -> None:

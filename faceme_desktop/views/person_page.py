@@ -139,7 +139,9 @@ class PersonPage(QWidget):
     def _reload_person(self) -> None:
         person_id = self.person_id
         self.session.query(core_queries.person_row, person_id, on_result=lambda p: self._on_person(person_id, p))
-        self.session.query(core_queries.person_references, person_id, on_result=lambda r: self._on_refs(person_id, r))
+        self.session.query(
+            core_queries.person_references, person_id, on_result=lambda r: self._on_refs(person_id, r), slow=True
+        )
 
     def _on_activated(self, index) -> None:
         row = self.model.row_at(index.row())

@@ -91,9 +91,9 @@ class ReviewView(QWidget):
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        session.changed.connect(self.reload)
+        session.changed.connect(self._on_library_changed)
+        self._stale = True  # read when first shown: the queues scan every face
         self.refresh_icons()
-        self.reload()
 
     def refresh_icons(self) -> None:
         self.yes.setIcon(icon("yes"))
@@ -101,8 +101,22 @@ class ReviewView(QWidget):
         self.skip.setIcon(icon("skip"))
 
     def reload(self) -> None:
+        self._stale = False
         for kind in KINDS:
-            self.session.query(core_queries.review_items, kind, on_result=lambda items, k=kind: self._on_queue(k, items))
+            self.session.query(
+                core_queries.review_items, kind, on_result=lambda items, k=kind: self._on_queue(k, items), slow=True
+            )
+
+    def _on_library_changed(self) -> None:
+        if self.isVisible():
+            self.reload()
+        else:
+            self._stale = True
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
 
     def _on_queue(self, kind: str, items: list[ReviewItem]) -> None:
         self._queues[kind] = items
