@@ -218,6 +218,10 @@ def _legend() -> QWidget:
     for state, color in STATE_COLORS.items():
         label = QLabel(f"<span style='color:{color.name()}'>&#9632;</span> {STATE_WORDS[state]}")
         layout.addWidget(label)
+    hint = QLabel("Name? = grouped automatically: confirm or correct it")
+    hint.setWordWrap(True)
+    hint.setEnabled(False)
+    layout.addWidget(hint)
     return legend
 
 

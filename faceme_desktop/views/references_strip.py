@@ -48,6 +48,10 @@ class ReferencesStrip(QWidget):
         self.warning = QLabel()
         self.warning.setObjectName("referencesWarning")
         self.warning.setWordWrap(True)
+        self.flag = QLabel()
+        self.flag.setObjectName("lookalikeFlag")
+        self.flag.setWordWrap(True)
+        self.flag.hide()
         self.cards = QHBoxLayout()
         self.cards.setAlignment(Qt.AlignmentFlag.AlignLeft)
         self.suggestions = QHBoxLayout()
@@ -57,6 +61,7 @@ class ReferencesStrip(QWidget):
         title = QLabel("<b>References</b> <span>(faces a restoration copies identity from; drop image files here)</span>")
         layout.addWidget(title)
         layout.addWidget(self.warning)
+        layout.addWidget(self.flag)
         row = QHBoxLayout()
         row.addLayout(self.cards)
         row.addSpacing(24)
@@ -117,7 +122,22 @@ class ReferencesStrip(QWidget):
     def add_files(self, paths: list[Path]) -> None:
         for path in paths:
             if self.person_id is not None:
-                self.session.edit(f"Add reference {path.name}", add_file_reference, self.person_id, path)
+                self.session.edit(
+                    f"Add reference {path.name}", add_file_reference, self.person_id, path,
+                    on_result=lambda added, name=path.name: self._on_file_added(name, added),
+                )
+
+    def _on_file_added(self, name: str, added) -> None:
+        """Added either way (the user chose it), but a face unlike this person's is said out loud."""
+        check = added.check
+        if check.looks_like_someone_else:
+            self.flag.setText(
+                f"⚠ {name} looks like someone else (similarity {check.similarity:.2f}, this person's faces "
+                f"usually score above {check.threshold:.2f}). Remove it if it is not them."
+            )
+            self.flag.show()
+        else:
+            self.flag.hide()
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):

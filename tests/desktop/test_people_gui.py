@@ -113,3 +113,19 @@ def test_hide_and_drag_faces_onto_another_person(make_window, scanned_library, q
     # What QListView does on a drop onto an item of the people list beside the faces.
     assert targets.dropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, targets.index(target_row)) is False
     qtbot.waitUntil(lambda: face_id in {f.id for f in people_of(scanned_library)[target_id].faces}, timeout=5000)
+
+
+def test_dropped_reference_file_of_someone_else_is_flagged(make_window, scanned_library, faces_dir, qtbot):
+    """Einstein's portrait dropped on a person of the band: added (the user chose it) and flagged."""
+    window = people_window(make_window, scanned_library, qtbot)
+    person_id = window.people.model.index(0).data(257)
+    window.people.open_person(person_id)
+    strip = window.people.page.references
+    qtbot.waitUntil(lambda: strip.person_id == person_id, timeout=10_000)
+    strip.add_files([faces_dir / "Einstein01.png"])
+    qtbot.waitUntil(lambda: strip.flag.isVisibleTo(strip), timeout=30_000)
+    assert "Einstein01.png looks like someone else" in strip.flag.text()
+    with open_library(scanned_library) as library:
+        from faceme_core.library.references import list_references
+
+        assert [r.file_path.name for r in list_references(library, person_id) if r.kind == "file"] == ["Einstein01.png"]
