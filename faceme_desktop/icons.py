@@ -37,6 +37,7 @@ GLYPHS = {
     "search": "mdi6.magnify",
     "folder": "mdi6.folder-outline",
     "open": "mdi6.open-in-new",
+    "settings": "mdi6.cog-outline",
 }
 
 

@@ -24,6 +24,7 @@ from faceme_desktop.status_progress import StatusProgress
 from faceme_desktop.thumbnails import ThumbnailLoader
 from faceme_desktop.views.people_view import PeopleView
 from faceme_desktop.views.photos_view import PhotosView
+from faceme_desktop.views.preferences_dialog import PreferencesDialog
 from faceme_desktop.views.restore_view import RestoreView
 from faceme_desktop.views.review_view import ReviewView
 from faceme_desktop.views.welcome_view import WelcomeView
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
             "quit": self.close,
             "undo": self.session.undo,
             "redo": self.session.redo,
+            "preferences": self.show_preferences,
             "showPhotos": lambda: self.show_view("photos"),
             "showPeople": lambda: self.show_view("people"),
             "showReview": lambda: self.show_view("review"),
@@ -151,6 +153,12 @@ class MainWindow(QMainWindow):
         self.actions_by_name["undo"].setEnabled(False)
         self.actions_by_name["redo"].setEnabled(False)
         self.welcome.add_button.setToolTip(self.actions_by_name["addFolder"].toolTip())
+
+    def show_preferences(self) -> PreferencesDialog:
+        dialog = PreferencesDialog(self.settings, self)
+        dialog.accepted.connect(lambda: setattr(self.scans, "backend", self.settings.face_backend))
+        dialog.open()
+        return dialog
 
     def _on_undo_state(self, state) -> None:
         for name, text in (("undo", state.undo), ("redo", state.redo)):

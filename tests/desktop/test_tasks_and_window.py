@@ -120,3 +120,15 @@ def test_window_geometry_is_kept_between_runs(make_window, scanned_library, qtbo
 def test_command_line_help_needs_no_display():
     result = subprocess.run([sys.executable, "-m", "faceme_desktop", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "--library PATH" in result.stdout and "PHOTO" in result.stdout
+
+
+def test_preferences_change_the_kept_settings_and_the_scan_backend(make_window, scanned_library, tmp_path, qtbot):
+    window = make_window(scanned_library)
+    dialog = window.show_preferences()
+    dialog.backend.setCurrentIndex(dialog.backend.findData("dlib"))
+    dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
+    dialog.output.setText(str(tmp_path / "restored"))
+    dialog.accept()
+    settings = AppSettings()
+    assert (settings.face_backend, settings.device, settings.output_folder) == ("dlib", "cpu", tmp_path / "restored")
+    assert window.scans.backend == "dlib"
