@@ -24,7 +24,7 @@ def cancel_on_ctrl_c(token: CancelToken) -> Iterator[CancelToken]:
         if token.cancelled:
             raise KeyboardInterrupt
         token.cancel()
-        info("stopping after the current photo... (Ctrl+C again to stop at once)")
+        info("stopping... (Ctrl+C again to stop at once)")
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
