@@ -98,24 +98,15 @@ def person_references(library: Library, person_id: int) -> PersonReferences:
     face_ids = [r.face_id for r in references if r.face_id is not None] + [s.face_id for s in suggestions]
     faces = schema.faces
     with library.reading() as conn:
-        rows = {
-            row.id: row
-            for row in conn.execute(select(faces.c.id, faces.c.thumbnail, faces.c.quality).where(faces.c.id.in_(face_ids)))
-        }
+        thumbnails = dict(conn.execute(select(faces.c.id, faces.c.thumbnail).where(faces.c.id.in_(face_ids))).all())
     folder = library.thumbnails_dir
 
     def thumb(face_id: int) -> Path | None:
-        row = rows.get(face_id)
-        return folder / row.thumbnail if row is not None and row.thumbnail else None
+        name = thumbnails.get(face_id)
+        return folder / name if name else None
 
     cards = tuple(
-        ReferenceCard(
-            r.id,
-            r.kind,
-            thumb(r.face_id) if r.face_id is not None else r.file_path,
-            rows[r.face_id].quality if r.face_id in rows else None,
-            r.readable_now(),
-        )
+        ReferenceCard(r.id, r.kind, thumb(r.face_id) if r.face_id is not None else r.file_path, r.quality, r.readable_now())
         for r in references
     )
     good = sum(1 for c in cards if c.readable and (c.quality is None or c.quality >= QUALITY_FLOOR))
