@@ -69,6 +69,17 @@ def main() -> None:
     empty.resize(*SIZE)
     empty.show()
     shoot(empty, "welcome")
+    album = work / "Scanned album"
+    shutil.copytree(ALBUM, album)
+    empty.add_folders([album])  # what the welcome button and a folder drop do
+    task = empty.scans.task
+    deadline = time.monotonic() + 60
+    while empty.photos.model.rowCount() < 2 and time.monotonic() < deadline:
+        settle(app, 0.2)
+    shoot(empty, "scanning")  # photos appear while the scan goes on; progress, ETA and Cancel below
+    task.cancel()
+    while task.running:
+        settle(app, 0.2)
     empty.close()
 
     library_path = populate(work)

@@ -65,9 +65,9 @@ def test_status_bar_shows_progress_eta_and_cancel(qtbot):
     task = RunningTask("Scanning Album", counting_task)
     status.follow(task)
     assert status.isVisibleTo(status.parentWidget() or status) or not status.isHidden()
-    task.progress.emit(TaskProgress("analysing", 30, 120, "a.jpg", 150.0, "Finding faces: a.jpg"))
+    task.progress.emit(TaskProgress("analysing", 30, 120, "/album/a.jpg", 150.0, "2 failed"))
     assert (status.bar.value(), status.bar.maximum()) == (30, 120)
-    assert "Finding faces: a.jpg (30/120)" == status.label.text()
+    assert status.label.text() == "Finding faces: a.jpg (30/120), 2 failed"
     assert status.eta.text() == "about 2 min left"
     task.finished.emit()
     assert status.isHidden()
