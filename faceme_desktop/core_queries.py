@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from faceme_core.library import queries, review
 from faceme_core.library.db import schema
@@ -122,8 +122,7 @@ def album_folders(library: Library) -> list[Path]:
 
 
 def photo_count(library: Library) -> int:
-    with library.reading() as conn:
-        return int(conn.execute(select(func.count()).select_from(schema.photos)).scalar_one())
+    return queries.photos_page(library, limit=1).total
 
 
 def better_embedding_model(library: Library, backend: str) -> str | None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QStackedWidget, QWidget
+from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from faceme_core.imageio import SUPPORTED_SUFFIXES
 from faceme_desktop import core_queries
@@ -104,8 +104,6 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.sidebar)
         right = QWidget()
-        from PySide6.QtWidgets import QVBoxLayout
-
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.banner)
@@ -238,8 +236,6 @@ class MainWindow(QMainWindow):
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.scans.cancel()
         if self.scans.task is not None and self.scans.task.running:
-            from PySide6.QtCore import QThreadPool
-
             QThreadPool.globalInstance().waitForDone(10_000)  # the scan stops at its next photo
         self.loader.cancel_pending()
         self.loader.wait(2000)

@@ -8,7 +8,7 @@ import sys
 import time
 
 from PySide6.QtCore import QByteArray
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from faceme_core.errors import LibraryError
 from faceme_core.tasks import TaskProgress
