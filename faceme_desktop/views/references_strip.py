@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from faceme_core.library.references import add_face_reference, add_file_reference, remove_reference
 from faceme_desktop.core_queries import PersonReferences
@@ -18,18 +19,14 @@ from faceme_desktop.thumbnails import read_scaled
 CARD = 72
 
 
-def _image_label(path: Path | None) -> QLabel:
-    label = QLabel()
-    label.setFixedSize(CARD, CARD)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    if path is not None:
-        image = read_scaled(path, CARD)  # tiny files (face thumbnails) or one dropped file: cheap
-        if not image.isNull():
-            label.setPixmap(QPixmap.fromImage(image))
-    if label.pixmap().isNull():
+def _set_image(label: QLabel, image) -> None:
+    if not isValid(label):  # the strip was refreshed meanwhile
+        return
+    if image.isNull():
         label.setText("?")
         label.setStyleSheet("border: 1px dashed gray")
-    return label
+    else:
+        label.setPixmap(QPixmap.fromImage(image))
 
 
 def quality_words(quality: float | None) -> str:
@@ -96,7 +93,7 @@ class ReferencesStrip(QWidget):
         card = QWidget()
         layout = QVBoxLayout(card)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(_image_label(image))
+        layout.addWidget(self._image_label(image))
         label = QLabel(caption)
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(label)
@@ -111,6 +108,17 @@ class ReferencesStrip(QWidget):
         button.clicked.connect(slot)
         layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
         return card
+
+    def _image_label(self, path: Path | None) -> QLabel:
+        """A card's picture, decoded on a worker (a reference file may be a 24-megapixel photo)."""
+        label = QLabel()
+        label.setFixedSize(CARD, CARD)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        if path is None:
+            _set_image(label, QImage())
+        else:
+            self.session.query(lambda _library: read_scaled(path, CARD), on_result=lambda image: _set_image(label, image))
+        return label
 
     def _accept(self, face_id: int) -> None:
         if self.person_id is not None:
