@@ -1,0 +1,124 @@
+"""The Photos tab: folders to filter by, the thumbnail grid, and a photo opened whole."""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+
+from faceme_core.library import queries
+from faceme_core.library.queries import FolderRow
+from faceme_desktop.delegates import ThumbnailDelegate
+from faceme_desktop.models.photos_model import PhotosModel
+from faceme_desktop.models.roles import ID_ROLE
+from faceme_desktop.pager import Pager
+from faceme_desktop.session import LibrarySession
+from faceme_desktop.thumbnails import ThumbnailLoader
+from faceme_desktop.views.grid import make_grid
+from faceme_desktop.views.photo_page import PhotoPage
+
+PHOTO_THUMBNAIL = 150
+ALL_PHOTOS = None
+
+
+def folder_label(path: Path, folders: list[FolderRow]) -> str:
+    """The folder's path from just above the folders' common root ("Album/1960/roll-003"), so two
+    folders of the same name in different places stay apart."""
+    try:
+        root = Path(os.path.commonpath([str(f.path) for f in folders])).parent
+        return str(path.relative_to(root)) or str(path)
+    except ValueError:  # different drives
+        return str(path)
+
+
+class PhotosView(QWidget):
+    open_person = Signal(int)
+    loaded = Signal()  # the grid shows the library's current rows
+
+    def __init__(self, session: LibrarySession, loader: ThumbnailLoader, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.folder: Path | None = ALL_PHOTOS
+        self.folders = QListWidget()
+        self.folders.setObjectName("folderList")
+        self.folders.currentItemChanged.connect(self._on_folder)
+        self.model = PhotosModel(loader, PHOTO_THUMBNAIL, self)
+        self.pager = Pager(session, self.model, self._page_query)
+        self.model.page_applied.connect(lambda _offset: self.loaded.emit())
+        self.grid = make_grid(ThumbnailDelegate(PHOTO_THUMBNAIL, badge="count"), self)
+        self.grid.setObjectName("photoGrid")
+        self.grid.setModel(self.model)
+        self.grid.activated.connect(self._on_activated)
+        self.page = PhotoPage(session)
+        self.page.back.connect(self.show_grid)
+        self.page.open_person.connect(self.open_person)
+        splitter = QSplitter()
+        splitter.addWidget(self.folders)
+        splitter.addWidget(self.grid)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([220, 800])
+        self.stack = QStackedWidget()
+        self.stack.addWidget(splitter)
+        self.stack.addWidget(self.page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        session.changed.connect(self.reload)
+        self.model.start()
+        self.session.query(queries.folders, on_result=self._on_folders)
+
+    def refresh_icons(self) -> None:
+        self.page.refresh_icons()
+
+    def _page_query(self):
+        # "All photos": everything, subfolders included; a folder of the list: that folder only.
+        return partial(queries.photos_page, folder=self.folder, recursive=self.folder is None)
+
+    def reload(self) -> None:
+        """The library changed: visible pages are read again, the scroll position stays."""
+        scroll = self.grid.verticalScrollBar().value()
+        self.model.refresh()
+        self.grid.verticalScrollBar().setValue(scroll)
+        self.session.query(queries.folders, on_result=self._on_folders)
+
+    def _on_folders(self, folders: list[FolderRow]) -> None:
+        wanted = [("All photos", None, sum(f.photo_count for f in folders))]
+        wanted += [(folder_label(f.path, folders), f.path, f.photo_count) for f in folders]
+        current = [self._folder_of(self.folders.item(i)) for i in range(self.folders.count())]
+        counts = [f"{name} ({count})" for name, _p, count in wanted]
+        if current == [p for _n, p, _c in wanted] and counts == [self.folders.item(i).text() for i in range(self.folders.count())]:
+            return
+        self.folders.blockSignals(True)
+        self.folders.clear()
+        for (name, path, count), text in zip(wanted, counts):
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, str(path) if path else "")
+            item.setToolTip(str(path) if path else "Every photo of the album")
+            self.folders.addItem(item)
+            if path == self.folder:
+                self.folders.setCurrentItem(item)
+        self.folders.blockSignals(False)
+
+    def _on_folder(self, item: QListWidgetItem | None, _previous=None) -> None:
+        self.folder = self._folder_of(item) if item is not None else None
+        self.model.start()
+
+    @staticmethod
+    def _folder_of(item: QListWidgetItem) -> Path | None:
+        value = item.data(Qt.ItemDataRole.UserRole)
+        return Path(value) if value else None
+
+    def _on_activated(self, index) -> None:
+        self.open_photo(index.data(ID_ROLE))
+
+    def open_photo(self, photo_id: int) -> None:
+        self.stack.setCurrentWidget(self.page)
+        self.page.show_photo(photo_id)
+        self.page.setFocus()
+
+    def show_grid(self) -> None:
+        self.stack.setCurrentIndex(0)
+        self.grid.setFocus()
