@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
@@ -81,7 +81,7 @@ def drop_folder(window, folder):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(folder))])
     args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    enter = QDragEnterEvent(QPointF(50, 50), *args)
+    enter = QDragEnterEvent(QPoint(50, 50), *args)  # QDragEnterEvent takes a QPoint in PySide6 6.11
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted(), "the window refused the folder"
     QApplication.sendEvent(window, QDropEvent(QPointF(50, 50), *args))
