@@ -1,4 +1,4 @@
-"""`faceme people [list|rename|merge|move|reject|hide|unhide|cover|recluster]`: who is in the album.
+"""`faceme people [list|rename|merge|move|reject|hide|unhide|cover|recluster|undo|redo]`: who is in the album.
 
 People are addressed by id or by unique name; faces by the ids ``faceme people list`` shows.
 """
@@ -64,6 +64,8 @@ def register(subparsers):
     cover.add_argument("face", type=id_arg, metavar="FACE_ID")
 
     action("recluster", "regroup all faces from scratch, keeping every decision of yours")
+    action("undo", "undo your last decision about people or references (again: the one before)")
+    action("redo", "redo the decision you undid last")
 
 
 def _face_json(face) -> dict:
@@ -134,32 +136,44 @@ def run(args):
         if action == "list":
             _list(library, args)
         elif action == "rename":
-            person_id = people.rename_person(library, args.person, args.name)
-            print(f"person {person_id} is now {args.name.strip()!r}")
-            namesakes = [p.id for p in people.list_people(library)
-                         if p.id != person_id and p.name == args.name.strip()]
+            person_id = people.rename_person(library, args.person, args.name).person_id
+            name = args.name.strip()
+            print(f"person {person_id} is now {name!r}")
+            namesakes = people.namesakes(library, person_id)
             if namesakes:  # allowed (two Johns), but names alone no longer tell them apart
-                print(f"note: person {', '.join(map(str, namesakes))} is also called {args.name.strip()!r}: use ids "
-                      f"for them, or 'faceme people merge {person_id} {namesakes[0]}' if they are the same person")
+                print(f"note: person {', '.join(map(str, namesakes))} is also called {name!r} (names match "
+                      f"whatever their case): use ids for them, or 'faceme people merge {person_id} "
+                      f"{namesakes[0]}' if they are the same person")
         elif action == "merge":
-            target = people.merge_people(library, args.target, args.sources)
+            target = people.merge_people(library, args.target, args.sources).person_id
             print(f"merged into person {target}")
         elif action == "move":
             if args.name and not args.new:
                 raise FaceMeError("--name goes with --new (to name the person with --to, use 'faceme people rename')")
             # All faces or none: a bad id leaves no half-done move (nor a new empty person).
-            person_id = people.move_faces(library, args.faces, None if args.new else args.to, new_name=args.name)
-            print(f"moved {len(args.faces)} face(s) to person {person_id}")
+            change = people.move_faces(library, args.faces, None if args.new else args.to, new_name=args.name)
+            print(f"moved {len(args.faces)} face(s) to person {change.person_id}")
         elif action == "reject":
-            for face_id, person_id in zip(args.faces, people.reject_faces(library, args.faces, args.person)):
-                print(f"face {face_id} is not person {person_id}; it will not be put back there")
+            change = people.reject_faces(library, args.faces, args.person)
+            faces = ", ".join(map(str, args.faces))
+            whom = f"person {change.person_id}" if change.person_id is not None else "the people they were on"
+            print(f"face(s) {faces}: not {whom}; they will not be put back there")
         elif action in ("hide", "unhide"):
-            person_id = people.set_hidden(library, args.person, action == "hide")
+            person_id = people.set_hidden(library, args.person, action == "hide").person_id
             print(f"person {person_id} {'hidden' if action == 'hide' else 'shown'}")
         elif action == "cover":
-            person_id = people.set_cover(library, args.person, args.face)
+            person_id = people.set_cover(library, args.person, args.face).person_id
             print(f"face {args.face} is now person {person_id}'s cover")
         elif action == "recluster":
-            created = people.recluster(library)
-            print(f"regrouped all faces ({created} new people); your decisions were kept")
+            change = people.recluster(library)
+            print(f"regrouped all faces ({len(change.people_changed)} people changed); your decisions were kept; "
+                  "'faceme people undo' undoes it")
+        elif action in ("undo", "redo"):
+            from faceme_core.library import undo
+
+            result = undo.undo(library) if action == "undo" else undo.redo(library)
+            if result is None:
+                print(f"nothing to {action}")
+            else:
+                print(f"{'undone' if action == 'undo' else 'redone'}: {result.description}")
     return 0

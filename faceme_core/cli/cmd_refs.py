@@ -76,10 +76,10 @@ def run(args: argparse.Namespace):
             if not args.face and not args.file:
                 raise FaceMeError("refs add: give --face FACE_ID... and/or --file IMAGE...")
             for face_id in args.face:
-                ref_id = references.add_face_reference(library, args.person, face_id)
+                ref_id = references.add_face_reference(library, args.person, face_id).reference_id
                 print(f"reference {ref_id}: face {face_id}")
             for path in args.file:
-                ref_id = references.add_file_reference(library, args.person, path)
+                ref_id = references.add_file_reference(library, args.person, path).reference_id
                 print(f"reference {ref_id}: {path}")
             if args.file:  # the face is found at restore time: say which one it will be
                 print("from an image file the largest face is used: crop group photos to the person first")
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace):
         elif args.action == "suggest":
             suggestions = references.suggest_references(library, args.person, args.count)
             accepted = (
-                [references.add_face_reference(library, args.person, s.face_id) for s in suggestions]
+                [references.add_face_reference(library, args.person, s.face_id).reference_id for s in suggestions]
                 if args.accept
                 else []
             )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from faceme_core.cli.common import add_command, info, print_json
 
@@ -14,7 +15,8 @@ DESCRIPTION = """\
 Find the photos under each FOLDER (recursively), detect and identify their faces, and group the faces
 into people. Re-running is cheap: unchanged files are skipped, moved or renamed photos are recognised
 by their content and keep their people, deleted ones are marked missing (not forgotten). A scan can be
-interrupted at any moment; running it again finishes the job.
+interrupted at any moment (Ctrl+C stops it after the photos in progress); running it again finishes
+the job. Photos are analysed in parallel, one process per CPU core (see --workers).
 
 Skipped: hidden and system folders, FaceMe's restore-album output folders, files FaceMe wrote.
 A file that cannot be read is recorded with the reason (see --errors) and retried once it changes.
@@ -108,6 +110,13 @@ def register(subparsers):
         action="store_true",
         help="recompute face embeddings with the analyzer's model and regroup (keeps your decisions)",
     )
+    parser.add_argument(
+        "--workers",
+        type=_workers_arg,
+        default=None,
+        metavar="N",
+        help="processes analysing photos at once (default: one per CPU core; 1: in this process)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary (or listing) as JSON on stdout")
     listing = parser.add_mutually_exclusive_group()
     listing.add_argument(
@@ -119,6 +128,16 @@ def register(subparsers):
         action="store_true",
         help="instead of scanning: remove the missing photos, their faces and references",
     )
+
+
+def _workers_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of processes, 1 or more")
+    return value
 
 
 def _photo_listing(args) -> int:
@@ -146,10 +165,12 @@ def _photo_listing(args) -> int:
 def run(args):
     from dataclasses import asdict
 
+    from faceme_core.cli.interrupt import CANCELLED_EXIT_CODE, cancel_on_ctrl_c
     from faceme_core.errors import FaceMeError
     from faceme_core.faces.analyzer import create_analyzer
     from faceme_core.library.albums import check_folders
     from faceme_core.library.scan import scan_folders
+    from faceme_core.tasks import Cancelled, CancelToken, TaskProgress
 
     if args.errors or args.missing or args.forget_missing:
         if args.folders:
@@ -161,21 +182,27 @@ def run(args):
     analyzer = create_analyzer(args.backend)
     printer = ProgressPrinter()
 
-    def progress(p):
-        if p.phase == "walking":
+    def progress(p: TaskProgress) -> None:
+        if p.stage == "walking":
             printer("looking for photos...")
-        elif p.phase == "grouping":
+        elif p.stage == "grouping":
             if p.done == 0:
                 printer("grouping faces into people...", final=True)
         elif p.total:
-            where = f" - {p.current.name}" if p.current else ""
+            failed = f", {p.message}" if p.message else ""
+            where = f" - {Path(p.item).name}" if p.item else ""
             printer(
-                f"{p.phase} {p.done}/{p.total} photos, {p.failed} failed, {format_eta(p.eta_seconds)}{where}",
+                f"{p.stage} {p.done}/{p.total} photos{failed}, {format_eta(p.eta_seconds)}{where}",
                 final=p.done == p.total,
             )
 
-    with open_library(args, create=True) as library:
-        summary = scan_folders(library, args.folders, analyzer, reembed=args.reembed, progress=progress)
+    with open_library(args, create=True) as library, cancel_on_ctrl_c(CancelToken()) as token:
+        try:
+            summary = scan_folders(library, args.folders, analyzer, reembed=args.reembed, progress=progress,
+                                   cancel=token, workers=args.workers)
+        except Cancelled:
+            info("faceme scan: cancelled; run the same command again to continue")
+            return CANCELLED_EXIT_CODE
     if args.json:
         print_json(asdict(summary))
         return 0

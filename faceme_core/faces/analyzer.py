@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from faceme_core.faces.analyzer_spec import AnalyzerSpec
+
 from faceme_core.errors import ModelMissingError
 from faceme_core.faces.base import FaceBackend
 from faceme_core.faces.quality import MIN_EYE_DISTANCE_PX, face_quality
@@ -19,14 +21,19 @@ from faceme_core.image_types import Photo
 
 BACKEND_CHOICES = ("auto", "insightface", "dlib")
 
-__all__ = ["BACKEND_CHOICES", "MIN_EYE_DISTANCE_PX", "FaceAnalyzer", "check_rgb8", "create_analyzer"]
+__all__ = ["BACKEND_CHOICES", "MIN_EYE_DISTANCE_PX", "AnalyzerSpec", "FaceAnalyzer", "check_rgb8", "create_analyzer"]
 
 
 class FaceAnalyzer:
-    """A face backend plus the rules for which faces are worth restoring."""
+    """A face backend plus the rules for which faces are worth restoring.
 
-    def __init__(self, backend: FaceBackend) -> None:
+    ``spec``, when known (``create_analyzer`` sets it), rebuilds the same analyzer in another process:
+    scans analyse photos in worker processes with it.
+    """
+
+    def __init__(self, backend: FaceBackend, spec: AnalyzerSpec | None = None) -> None:
         self.backend = backend
+        self.spec = spec
 
     @property
     def name(self) -> str:
@@ -78,13 +85,13 @@ def create_analyzer(backend: str = "auto", models_dir: Path | None = None) -> Fa
         raise ValueError(f"backend={backend!r}: expected one of {', '.join(BACKEND_CHOICES)}")
     pack_dir = (models_dir if models_dir is not None else default_models_dir()) / ANTELOPEV2_DIRNAME
     if backend == "dlib" or (backend == "auto" and not pack_is_installed(pack_dir)):
-        return FaceAnalyzer(DlibBackend())
+        return FaceAnalyzer(DlibBackend(), spec=AnalyzerSpec("dlib"))
     if not pack_is_installed(pack_dir):
         raise ModelMissingError(
             f"the insightface antelopev2 pack is not installed in {pack_dir}: "
             "run `faceme models download antelopev2`, or use --backend dlib"
         )
-    return FaceAnalyzer(InsightFaceBackend(pack_dir))
+    return FaceAnalyzer(InsightFaceBackend(pack_dir), spec=AnalyzerSpec("insightface", pack_dir))
 
 
 def check_rgb8(rgb: np.ndarray, argument: str = "rgb") -> None:

@@ -50,9 +50,10 @@ class InsightFaceBackend:
     name = "insightface"
     embedding_model_id = MODEL_ID
 
-    def __init__(self, pack_dir: Path, providers: list[str] | None = None) -> None:
+    def __init__(self, pack_dir: Path, providers: list[str] | None = None, threads: int | None = None) -> None:
         self.pack_dir = Path(pack_dir)
         self._providers = providers
+        self._threads = threads  # ONNX Runtime threads per session (None: its default, one per core)
         self._lock = threading.Lock()
         self._models: tuple | None = None  # (SCRFD detector, ArcFaceONNX recognizer)
 
@@ -74,10 +75,11 @@ class InsightFaceBackend:
                     "(install the pack with `faceme models download antelopev2`)"
                 )
         providers = self._providers or default_providers()
+        options = {} if self._threads is None else {"sess_options": _session_options(self._threads)}
         loaded = []
         for name, expected in ((DETECTOR_FILE, SCRFD), (RECOGNIZER_FILE, ArcFaceONNX)):
             try:
-                model = get_model(str(self.pack_dir / name), providers=providers)
+                model = get_model(str(self.pack_dir / name), providers=providers, **options)
             except Exception as error:  # onnxruntime raises its own types for corrupt files
                 raise ModelFormatError(f"cannot load {self.pack_dir / name}: {error}") from error
             if not isinstance(model, expected):
@@ -119,6 +121,15 @@ class InsightFaceBackend:
         if not np.isfinite(norm) or norm <= 0.0:
             raise ModelFormatError(f"{self.pack_dir / RECOGNIZER_FILE} returned an all-zero or invalid embedding")
         return Embedding(model_id=MODEL_ID, vector=vector / norm)
+
+
+def _session_options(threads: int):
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = threads
+    return options
 
 
 def _bgr(rgb: np.ndarray) -> np.ndarray:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -50,6 +52,10 @@ class Library:
     def __init__(self, path: Path, engine: Engine):
         self.path = path
         self.engine = engine
+        self._revision_lock = threading.Lock()
+        self._revision = 0
+        self._data_version: int | None = None
+        self._watch: sqlite3.Connection | None = None  # only reads PRAGMA data_version
 
     @classmethod
     def open(cls, path: Path | str | None = None, *, create: bool = True) -> "Library":
@@ -78,7 +84,30 @@ class Library:
         return cls(path, engine)
 
     def close(self) -> None:
+        with self._revision_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
         self.engine.dispose()
+
+    def revision(self) -> int:
+        """A number that grows whenever the library may have changed: an edit through this object
+        (``note_edit``) or a commit by any other connection or process, such as a CLI scan (SQLite's
+        ``PRAGMA data_version``, read on a connection kept for that). Cheap (no table is read): a
+        view polls it on a timer and reloads when it differs from the one it drew."""
+        with self._revision_lock:
+            if self._watch is None:
+                self._watch = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            data_version = self._watch.execute("PRAGMA data_version").fetchone()[0]
+            if data_version != self._data_version:
+                self._data_version = data_version
+                self._revision += 1
+            return self._revision
+
+    def note_edit(self) -> None:
+        """Count an edit made through this object (its changes show in ``revision`` at once)."""
+        with self._revision_lock:
+            self._revision += 1
 
     def __enter__(self) -> "Library":
         return self

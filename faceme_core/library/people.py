@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import Connection, delete, func, select, update
@@ -15,10 +16,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from faceme_core.errors import LibraryError
 from faceme_core.library import grouping
+from faceme_core.library.changes import LibraryChange
 from faceme_core.library.db import schema
 from faceme_core.library.ids import in_range, looks_like_id
 from faceme_core.library.library import Library
 from faceme_core.library.types import FaceInfo, Person
+from faceme_core.library.undo import journaled
 
 PersonKey = int | str
 
@@ -121,6 +124,25 @@ def get_person(library: Library, key: PersonKey) -> Person:
     return next(person for person in list_people(library) if person.id == person_id)
 
 
+def namesakes(library: Library, person_id: int) -> list[int]:
+    """Other people with this person's name, compared as lookups compare names (ignoring case):
+    once there are any, the name alone no longer finds one person."""
+    people = schema.people
+    with library.reading() as conn:
+        name = conn.execute(select(people.c.name).where(people.c.id == person_id)).scalar_one_or_none()
+        if name is None:
+            return []
+        return (
+            conn.execute(
+                select(people.c.id)
+                .where(func.lower(people.c.name) == name.lower(), people.c.id != person_id)
+                .order_by(people.c.id)
+            )
+            .scalars()
+            .all()
+        )
+
+
 def unassigned_faces(library: Library) -> list[FaceInfo]:
     with library.reading() as conn:
         return _face_infos(conn, library, schema.assignments.c.person_id.is_(None))
@@ -152,17 +174,30 @@ def _check_name(name: str) -> str:
 # --- decisions ------------------------------------------------------------------------------------
 
 
-def rename_person(library: Library, key: PersonKey, name: str) -> int:
+def display_name(conn: Connection, person_id: int) -> str:
+    """The person's name, or "person ID" for an unnamed one (how decisions are described)."""
+    name = conn.execute(select(schema.people.c.name).where(schema.people.c.id == person_id)).scalar_one_or_none()
+    return name if name else f"person {person_id}"
+
+
+def _faces_words(face_ids: list[int]) -> str:
+    return f"face {face_ids[0]}" if len(face_ids) == 1 else f"{len(face_ids)} faces"
+
+
+def rename_person(library: Library, key: PersonKey, name: str) -> LibraryChange:
     name = _check_name(name)
-    with library.transaction() as conn:
-        person_id = resolve_person(conn, key)
-        conn.execute(update(schema.people).where(schema.people.c.id == person_id).values(name=name))
-    return person_id
+    with journaled(library) as edit:
+        person_id = resolve_person(edit.conn, key)
+        edit.describe(f"rename of {display_name(edit.conn, person_id)} to {name}")
+        edit.conn.execute(update(schema.people).where(schema.people.c.id == person_id).values(name=name))
+    return replace(edit.change, person_id=person_id)
 
 
-def create_person(library: Library, name: str | None = None) -> int:
-    with library.transaction() as conn:
-        return grouping.new_person(conn, _check_name(name) if name is not None else None)
+def create_person(library: Library, name: str | None = None) -> LibraryChange:
+    with journaled(library) as edit:
+        person_id = grouping.new_person(edit.conn, _check_name(name) if name is not None else None)
+        edit.describe(f"creation of {display_name(edit.conn, person_id)}")
+    return replace(edit.change, person_id=person_id)
 
 
 def _set_user_assignment(conn: Connection, face_id: int, person_id: int) -> None:
@@ -194,17 +229,20 @@ def pin_face(conn: Connection, face_id: int, person_id: int) -> None:
         _set_user_assignment(conn, face_id, person_id)
 
 
-def merge_people(library: Library, target: PersonKey, sources: list[PersonKey]) -> int:
+def merge_people(library: Library, target: PersonKey, sources: list[PersonKey]) -> LibraryChange:
     """Fold ``sources`` into ``target``: their faces (now the user's assignments), references and
     rejections move; the target keeps its name (or takes the first source's if it had none)."""
     people, assignments = schema.people, schema.assignments
-    with library.transaction() as conn:
+    with journaled(library) as edit:
+        conn = edit.conn
         target_id = resolve_person(conn, target)
         source_ids = [resolve_person(conn, key) for key in sources]
         if not source_ids:
             raise LibraryError("merge: name at least one person to merge into the target")
         if target_id in source_ids:
             raise LibraryError(f"merge: person {target_id} cannot be merged into itself")
+        source_names = " and ".join(display_name(conn, person_id) for person_id in source_ids)
+        edit.describe(f"merge of {source_names} into {display_name(conn, target_id)}")
         involved = [target_id, *source_ids]
         face_ids = (
             conn.execute(select(assignments.c.face_id).where(assignments.c.person_id.in_(involved))).scalars().all()
@@ -262,34 +300,41 @@ def merge_people(library: Library, target: PersonKey, sources: list[PersonKey]) 
             if covers:
                 conn.execute(update(people).where(people.c.id == target_id).values(cover_face_id=covers[0]))
         conn.execute(delete(people).where(people.c.id.in_(source_ids)))
-    return target_id
+    return replace(edit.change, person_id=target_id)
 
 
-def move_face(library: Library, face_id: int, to: PersonKey | None, *, new_name: str | None = None) -> int:
+def move_face(
+    library: Library, face_id: int, to: PersonKey | None, *, new_name: str | None = None
+) -> LibraryChange:
     """Put a face on another person (``to``) or on a new one (``to=None``, optionally named); the
-    assignment is the user's. Returns the person id."""
+    assignment is the user's. The change's ``person_id`` is where the face went."""
     return move_faces(library, [face_id], to, new_name=new_name)
 
 
-def move_faces(library: Library, face_ids: list[int], to: PersonKey | None, *, new_name: str | None = None) -> int:
+def move_faces(
+    library: Library, face_ids: list[int], to: PersonKey | None, *, new_name: str | None = None
+) -> LibraryChange:
     """``move_face`` for several faces at once, all or none: every face and the person are checked
-    before anything changes, in one transaction. Returns the person id."""
+    before anything changes, in one transaction."""
     if not face_ids:
         raise LibraryError("move: name at least one face")
-    with library.transaction() as conn:
+    with journaled(library) as edit:
+        conn = edit.conn
         for face_id in face_ids:
             _check_face(conn, face_id)
         if to is None:
             person_id = grouping.new_person(conn, _check_name(new_name) if new_name is not None else None)
         else:
             person_id = resolve_person(conn, to)
+        where = display_name(conn, person_id)
+        edit.describe(f"move of {_faces_words(face_ids)} to {f'a new person ({where})' if to is None else where}")
         for face_id in face_ids:
             previous = _current_person(conn, face_id)
             _set_user_assignment(conn, face_id, person_id)
             if previous is not None and previous != person_id:
                 _drop_face_from_person(conn, face_id, previous)
         grouping.remove_empty_people(conn)
-    return person_id
+    return replace(edit.change, person_id=person_id)
 
 
 def _drop_face_from_person(conn: Connection, face_id: int, person_id: int) -> None:
@@ -301,18 +346,19 @@ def _drop_face_from_person(conn: Connection, face_id: int, person_id: int) -> No
     conn.execute(delete(refs).where(refs.c.person_id == person_id, refs.c.face_id == face_id))
 
 
-def reject_face(library: Library, face_id: int, person: PersonKey | None = None) -> int:
+def reject_face(library: Library, face_id: int, person: PersonKey | None = None) -> LibraryChange:
     """ "Not this person": the face leaves the person (default: its current one) and automation will
-    never put it back there. Returns the person rejected."""
-    return reject_faces(library, [face_id], person)[0]
+    never put it back there. The change's ``person_id`` is the person rejected."""
+    return reject_faces(library, [face_id], person)
 
 
-def reject_faces(library: Library, face_ids: list[int], person: PersonKey | None = None) -> list[int]:
+def reject_faces(library: Library, face_ids: list[int], person: PersonKey | None = None) -> LibraryChange:
     """``reject_face`` for several faces at once, all or none (checked first, one transaction).
-    Returns the person rejected for each face."""
+    The change's ``person_id`` is the person rejected when it is one for all the faces."""
     if not face_ids:
         raise LibraryError("reject: name at least one face")
-    with library.transaction() as conn:
+    with journaled(library) as edit:
+        conn = edit.conn
         named = resolve_person(conn, person) if person is not None else None
         targets = []
         for face_id in face_ids:
@@ -322,6 +368,9 @@ def reject_faces(library: Library, face_ids: list[int], person: PersonKey | None
             if person_id is None:
                 raise LibraryError(f"face {face_id} belongs to nobody: say which person it is not (--person)")
             targets.append((face_id, current, person_id))
+        rejected = sorted({person_id for _face, _current, person_id in targets})
+        names = " and ".join(display_name(conn, person_id) for person_id in rejected)
+        edit.describe(f'"not {names}" for {_faces_words(face_ids)}')
         for face_id, current, person_id in targets:
             conn.execute(
                 sqlite_insert(schema.rejections)
@@ -331,34 +380,39 @@ def reject_faces(library: Library, face_ids: list[int], person: PersonKey | None
             if current == person_id:
                 conn.execute(delete(schema.assignments).where(schema.assignments.c.face_id == face_id))
                 _drop_face_from_person(conn, face_id, person_id)
-    return [person_id for _face_id, _current, person_id in targets]
+    return replace(edit.change, person_id=rejected[0] if len(rejected) == 1 else None)
 
 
-def set_hidden(library: Library, key: PersonKey, hidden: bool) -> int:
-    with library.transaction() as conn:
+def set_hidden(library: Library, key: PersonKey, hidden: bool) -> LibraryChange:
+    with journaled(library) as edit:
+        person_id = resolve_person(edit.conn, key)
+        edit.describe(f"{'hiding' if hidden else 'showing'} of {display_name(edit.conn, person_id)}")
+        edit.conn.execute(update(schema.people).where(schema.people.c.id == person_id).values(hidden=hidden))
+    return replace(edit.change, person_id=person_id)
+
+
+def set_cover(library: Library, key: PersonKey, face_id: int) -> LibraryChange:
+    with journaled(library) as edit:
+        conn = edit.conn
         person_id = resolve_person(conn, key)
-        conn.execute(update(schema.people).where(schema.people.c.id == person_id).values(hidden=hidden))
-    return person_id
-
-
-def set_cover(library: Library, key: PersonKey, face_id: int) -> int:
-    with library.transaction() as conn:
-        person_id = resolve_person(conn, key)
+        edit.describe(f"new cover (face {face_id}) for {display_name(conn, person_id)}")
         _check_face(conn, face_id)
         if _current_person(conn, face_id) != person_id:
             raise LibraryError(f"face {face_id} is not one of person {person_id}'s faces: move it there first")
         pin_face(conn, int(face_id), person_id)
         conn.execute(update(schema.people).where(schema.people.c.id == person_id).values(cover_face_id=face_id))
-    return person_id
+    return replace(edit.change, person_id=person_id)
 
 
-def recluster(library: Library) -> int:
-    """Regroup every face from scratch with the library's model, keeping every user decision.
-    Returns the number of people created."""
+def recluster(library: Library) -> LibraryChange:
+    """Regroup every face from scratch with the library's model, keeping every user decision
+    (and undoable like one)."""
     from faceme_core.library.scan import ACTIVE_MODEL_KEY
 
     model_id = library.get_meta(ACTIVE_MODEL_KEY)
     if model_id is None:
         raise LibraryError("the library has no faces yet: run 'faceme scan FOLDER' first")
-    with library.transaction() as conn:
-        return grouping.recluster_all(conn, model_id)
+    with journaled(library) as edit:
+        edit.describe("regrouping of all faces")
+        grouping.recluster_all(edit.conn, model_id)
+    return edit.change

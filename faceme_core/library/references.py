@@ -7,18 +7,21 @@ used until the user accepts it with ``add_face_reference``.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Connection, delete, insert, select
 
 from faceme_core.errors import LibraryError
+from faceme_core.library.changes import LibraryChange
 from faceme_core.library.db import schema
 from faceme_core.library.db.codec import blob_to_vector
 from faceme_core.library.ids import in_range
 from faceme_core.library.library import Library
-from faceme_core.library.people import PersonKey, pin_face, resolve_person
+from faceme_core.library.people import PersonKey, display_name, pin_face, resolve_person
 from faceme_core.library.types import Reference, Suggestion
+from faceme_core.library.undo import journaled
 
 # Below this quality (faceme_core.faces.quality: 0.5 is a soft but usable print scan) a face is too
 # degraded to show the model who someone is.
@@ -75,10 +78,12 @@ def list_references(library: Library, person: PersonKey) -> list[Reference]:
         return reference_rows(conn, resolve_person(conn, person))
 
 
-def add_face_reference(library: Library, person: PersonKey, face_id: int) -> int:
-    """Use one of the person's album faces as a reference (idempotent). Returns the reference id."""
+def add_face_reference(library: Library, person: PersonKey, face_id: int) -> LibraryChange:
+    """Use one of the person's album faces as a reference (idempotent: adding it again changes
+    nothing). The change's ``reference_id`` is the reference."""
     refs = schema.person_refs
-    with library.transaction() as conn:
+    with journaled(library) as edit:
+        conn = edit.conn
         person_id = resolve_person(conn, person)
         if not in_range(int(face_id)):
             raise LibraryError(f"no face with id {face_id} (see 'faceme people list')")
@@ -93,18 +98,19 @@ def add_face_reference(library: Library, person: PersonKey, face_id: int) -> int
             raise LibraryError(
                 f"face {face_id} is not one of person {person_id}'s faces: move it there first ('faceme people move')"
             )
-        existing = conn.execute(
+        edit.describe(f"reference face {face_id} added to {display_name(conn, person_id)}")
+        reference_id = conn.execute(
             select(refs.c.id).where(refs.c.person_id == person_id, refs.c.face_id == face_id)
         ).scalar_one_or_none()
-        if existing is not None:
-            return existing
-        pin_face(conn, int(face_id), person_id)
-        return conn.execute(
-            insert(refs).values(person_id=person_id, face_id=face_id, added_at=time.time())
-        ).inserted_primary_key[0]
+        if reference_id is None:
+            pin_face(conn, int(face_id), person_id)
+            reference_id = conn.execute(
+                insert(refs).values(person_id=person_id, face_id=face_id, added_at=time.time())
+            ).inserted_primary_key[0]
+    return replace(edit.change, person_id=person_id, reference_id=reference_id)
 
 
-def add_file_reference(library: Library, person: PersonKey, path: Path | str) -> int:
+def add_file_reference(library: Library, person: PersonKey, path: Path | str) -> LibraryChange:
     """Use an external image file (e.g. a good portrait not in the album) as a reference."""
     from faceme_core import imageio
 
@@ -113,25 +119,35 @@ def add_file_reference(library: Library, person: PersonKey, path: Path | str) ->
         raise LibraryError(f"{path}: no such image file")
     imageio.probe_photo(file_path)  # refuses unreadable or unsupported files now, not at restore time
     refs = schema.person_refs
-    with library.transaction() as conn:
+    with journaled(library) as edit:
+        conn = edit.conn
         person_id = resolve_person(conn, person)
-        existing = conn.execute(
+        edit.describe(f"reference {file_path.name} added to {display_name(conn, person_id)}")
+        reference_id = conn.execute(
             select(refs.c.id).where(refs.c.person_id == person_id, refs.c.file_path == str(file_path))
         ).scalar_one_or_none()
-        if existing is not None:
-            return existing
-        return conn.execute(
-            insert(refs).values(person_id=person_id, file_path=str(file_path), added_at=time.time())
-        ).inserted_primary_key[0]
+        if reference_id is None:
+            reference_id = conn.execute(
+                insert(refs).values(person_id=person_id, file_path=str(file_path), added_at=time.time())
+            ).inserted_primary_key[0]
+    return replace(edit.change, person_id=person_id, reference_id=reference_id)
 
 
-def remove_reference(library: Library, reference_id: int) -> None:
-    with library.transaction() as conn:
-        removed = in_range(int(reference_id)) and (
-            conn.execute(delete(schema.person_refs).where(schema.person_refs.c.id == int(reference_id))).rowcount
+def remove_reference(library: Library, reference_id: int) -> LibraryChange:
+    refs = schema.person_refs
+    with journaled(library) as edit:
+        conn = edit.conn
+        row = (
+            conn.execute(select(refs).where(refs.c.id == int(reference_id))).one_or_none()
+            if in_range(int(reference_id))
+            else None
         )
-    if not removed:
-        raise LibraryError(f"no reference with id {reference_id} (see 'faceme refs list PERSON')")
+        if row is None:
+            raise LibraryError(f"no reference with id {reference_id} (see 'faceme refs list PERSON')")
+        what = f"face {row.face_id}" if row.face_id is not None else Path(row.file_path).name
+        edit.describe(f"removal of reference {what} from {display_name(conn, row.person_id)}")
+        conn.execute(delete(refs).where(refs.c.id == row.id))
+    return replace(edit.change, person_id=row.person_id, reference_id=row.id)
 
 
 def pick_diverse(

@@ -13,16 +13,6 @@ Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in full-resolution pho
 
 
 @dataclass(frozen=True)
-class ScanProgress:
-    phase: Literal["walking", "analysing", "embedding", "grouping"]
-    done: int
-    total: int
-    failed: int
-    current: Path | None
-    eta_seconds: float | None  # None until there is a rate to extrapolate
-
-
-@dataclass(frozen=True)
 class ScanSummary:
     found: int  # supported photo files seen on disk (FaceMe outputs excluded)
     outputs_skipped: int  # files FaceMe wrote (restored copies) found in the album: not photos
@@ -36,7 +26,6 @@ class ScanSummary:
     faces_added: int
     reembedded: int  # faces given an embedding for the library's new model (--reembed)
     people_created: int
-    cancelled: bool
     seconds: float
     output_folders_skipped: tuple[Path, ...] = ()  # FaceMe restore-album output folders inside the albums
 

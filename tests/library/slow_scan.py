@@ -23,7 +23,7 @@ def main(library_path: str, folder: str, delay: float) -> None:
 
     analyzer.analyze = slow_analyze
     with Library.open(library_path) as library:
-        scan_folders(library, [folder], analyzer)
+        scan_folders(library, [folder], analyzer, workers=1)  # the slowed analyzer runs in this process
 
 
 if __name__ == "__main__":

@@ -50,16 +50,16 @@ def test_suggest_proposes_without_adding_and_accepting_adds(scanned):
     assert all(s.quality >= refs.QUALITY_FLOOR for s in suggestions)
     assert refs.list_references(scanned, band.id) == []  # only proposed
 
-    added = refs.add_face_reference(scanned, band.id, suggestions[0].face_id)
-    assert refs.add_face_reference(scanned, band.id, suggestions[0].face_id) == added  # idempotent
+    added = refs.add_face_reference(scanned, band.id, suggestions[0].face_id).reference_id
+    assert refs.add_face_reference(scanned, band.id, suggestions[0].face_id).reference_id == added  # idempotent
     again = refs.suggest_references(scanned, band.id, count=5)
     assert suggestions[0].face_id not in {s.face_id for s in again}
 
 
 def test_face_and_file_references_are_listed_and_removed(scanned, faces_dir):
     person = ops.list_people(scanned)[0]
-    face_ref = refs.add_face_reference(scanned, person.id, person.faces[0].id)
-    file_ref = refs.add_file_reference(scanned, person.id, faces_dir / "Hepburn01.png")
+    face_ref = refs.add_face_reference(scanned, person.id, person.faces[0].id).reference_id
+    file_ref = refs.add_file_reference(scanned, person.id, faces_dir / "Hepburn01.png").reference_id
     listed = refs.list_references(scanned, person.id)
     assert [(r.id, r.kind) for r in listed] == [(face_ref, "face"), (file_ref, "file")]
     assert listed[0].photo_path == person.faces[0].photo_path and listed[0].box == person.faces[0].box

@@ -16,6 +16,7 @@ from faceme_core.library import references
 from faceme_core.library.db import schema
 from faceme_core.library.albums import register_albums
 from faceme_core.library.scan import ACTIVE_MODEL_KEY, scan_folders
+from faceme_core.tasks import Cancelled, CancelToken
 from tests.library.conftest import ReplayAnalyzer, file_hashes
 
 
@@ -72,7 +73,7 @@ def test_first_scan_records_photos_faces_and_people_without_touching_the_album(l
     assert summary.people_created >= 2
     _person_with_faces_in(library, "band_four_lowres_a.jpg", "band_four_b.jpg")
     _person_with_faces_in(library, "boy_at_railing_lowres.jpg", "two_boys.jpg")
-    analysing = [p for p in progress if p.phase == "analysing"]
+    analysing = [p for p in progress if p.stage == "analysing"]
     assert analysing[0].total == 9 and analysing[-1].done == 9
     assert any(p.eta_seconds is not None for p in analysing[1:-1])
 
@@ -97,7 +98,7 @@ def test_moved_and_renamed_photo_keeps_its_faces_people_and_references(library, 
     boy = _person_with_faces_in(library, "boy_at_railing_lowres.jpg", "two_boys.jpg")
     people_ops.rename_person(library, boy.id, "Tom")
     face_id = next(face.id for face in boy.faces if face.photo_path.name == "two_boys.jpg")
-    ref_id = references.add_face_reference(library, "Tom", face_id)
+    ref_id = references.add_face_reference(library, "Tom", face_id).reference_id
     faces_before = _faces_of(library, "two_boys.jpg")
 
     (small_album / "1998").mkdir()
@@ -205,17 +206,21 @@ def test_nested_folders_share_one_album(library, tmp_path):
 
 
 def test_cancel_stops_between_photos_and_a_rerun_finishes(library, small_album, analyzer):
-    calls = []
-    summary = scan_folders(
-        library,
-        [small_album],
-        analyzer,
-        should_stop=lambda: len(calls) >= 2,
-        progress=lambda p: calls.append(p) if p.phase == "analysing" and p.current else None,
-    )
-    assert summary.cancelled and summary.added == 2
+    token = CancelToken()
+    events = []
+
+    def progress(event):
+        events.append(event)
+        if event.stage == "analysing" and event.item and event.done == 2:
+            token.cancel()  # while the third photo is about to be recorded
+
+    with pytest.raises(Cancelled):
+        scan_folders(library, [small_album], analyzer, progress=progress, cancel=token)
+    photos = _photos(library)
+    assert len(photos) == 2 and all(row.status == "ok" for row in photos.values())  # none "failed"
+    assert events[-1].stage == "analysing" and events[-1].done == 2  # nothing reported after the cancel
     summary = scan_folders(library, [small_album], analyzer)
-    assert (summary.added, summary.unchanged) == (3, 2)
+    assert (summary.added, summary.unchanged, summary.failed) == (3, 2, 0)
     assert all(row.status == "ok" for row in _photos(library).values())
 
 
@@ -254,7 +259,7 @@ def test_reembed_switches_model_and_keeps_every_user_decision(library, small_alb
     band = _person_with_faces_in(library, "band_four_lowres_a.jpg", "band_four_b.jpg")
     people_ops.rename_person(library, band.id, "Bandmate")
     hepburn_face = _faces_of(library, "hepburn_portrait_lowres.jpg")[0]
-    audrey = people_ops.move_face(library, hepburn_face, None, new_name="Audrey")
+    audrey = people_ops.move_face(library, hepburn_face, None, new_name="Audrey").person_id
     rejected_face = next(face.id for face in band.faces if face.photo_path.name == "band_four_b.jpg")
     people_ops.reject_face(library, rejected_face, "Bandmate")
 
@@ -286,7 +291,7 @@ def test_idle_rescan_skips_grouping_but_a_scan_killed_before_grouping_finishes_i
     scan_folders(library, [small_album], analyzer)
     people_before = {p.id: {f.id for f in p.faces} for p in people_ops.list_people(library)}
     phases = []
-    scan_folders(library, [small_album], analyzer, progress=lambda p: phases.append(p.phase))
+    scan_folders(library, [small_album], analyzer, progress=lambda p: phases.append(p.stage))
     assert "grouping" not in phases
 
     with library.transaction() as conn:  # the state a kill between the last photo and grouping leaves

@@ -16,6 +16,7 @@ from faceme_core.library.db import schema
 from faceme_core.faces.boxes import box_iou
 from faceme_core.library.face_match import match_faces
 from faceme_core.library.scan import scan_folders
+from faceme_core.tasks import Cancelled, CancelToken
 from tests.library.conftest import ALBUM, copy_album
 from tests.library.test_scan import _ArcFaceLike, _faces_of, _person_with_faces_in, _photos
 
@@ -62,7 +63,7 @@ def test_resized_or_cropped_photo_keeps_the_users_decisions(library, tmp_path, a
     scan_folders(library, [album], analyzer)
     faces = _faces_of(library, "group_four_conference.jpg")
     assert len(faces) == 4
-    named = {face: people_ops.move_face(library, face, None, new_name=f"Person {k}") for k, face in enumerate(faces)}
+    named = {face: people_ops.move_face(library, face, None, new_name=f"Person {k}").person_id for k, face in enumerate(faces)}
 
     path = album / "group_four_conference.jpg"
     with Image.open(path) as image:
@@ -82,11 +83,11 @@ def test_metadata_edit_keeps_faces_references_cover_and_user_moves(library, smal
     band = _person_with_faces_in(library, "band_four_lowres_a.jpg", "band_four_b.jpg")
     people_ops.rename_person(library, band.id, "Paul")
     face_b = next(f.id for f in band.faces if f.photo_path.name == "band_four_b.jpg")
-    ref_id = references.add_face_reference(library, "Paul", face_b)
+    ref_id = references.add_face_reference(library, "Paul", face_b).reference_id
     people_ops.set_cover(library, "Paul", face_b)
     other = _faces_of(library, "band_four_b.jpg")
     moved = next(face for face in other if face != face_b)
-    ringo = people_ops.move_face(library, moved, None, new_name="Ringo")
+    ringo = people_ops.move_face(library, moved, None, new_name="Ringo").person_id
 
     with open(small_album / "band_four_b.jpg", "ab") as stream:  # e.g. a tag written by a photo manager
         stream.write(b"\0")
@@ -106,7 +107,7 @@ def test_missing_photos_path_taken_by_another_file_keeps_the_missing_photo(libra
     band = _person_with_faces_in(library, "band_four_lowres_a.jpg", "band_four_b.jpg")
     people_ops.rename_person(library, band.id, "Paul")
     face_b = next(f.id for f in band.faces if f.photo_path.name == "band_four_b.jpg")
-    ref_id = references.add_face_reference(library, "Paul", face_b)
+    ref_id = references.add_face_reference(library, "Paul", face_b).reference_id
     face_count = len(_faces_of(library, "band_four_b.jpg"))
     kept = tmp_path / "kept.jpg"
     shutil.move(small_album / "band_four_b.jpg", kept)
@@ -177,7 +178,7 @@ def test_copy_of_a_photo_in_an_unplugged_album_does_not_take_that_photo(library,
     other = copy_album(tmp_path / "Drive" / "Other", ("film_still_two.jpg",))
     scan_folders(library, [small_album, other], analyzer)
     [face] = _faces_of(library, "Other/film_still_two.jpg")
-    grandma = people_ops.move_face(library, face, None, new_name="Grandma")
+    grandma = people_ops.move_face(library, face, None, new_name="Grandma").person_id
     shutil.copyfile(other / "film_still_two.jpg", small_album / "copy.jpg")
     (tmp_path / "Drive").rename(tmp_path / "Unplugged")  # the other album's drive is offline
 
@@ -264,11 +265,13 @@ def test_unchanged_rescan_does_not_look_for_faces_without_embeddings(library, sm
 def test_faces_added_by_a_cancelled_reembed_get_the_old_models_embeddings_next_time(library, small_album, analyzer):
     scan_folders(library, [small_album], analyzer)
     shutil.copyfile(ALBUM / "same_woman_child_and_adult.jpg", small_album / "new.jpg")
-    checks = iter(range(100))
+    token = CancelToken()
     # Stopped after the new photo is analysed (with the new model only), before re-embedding.
-    stop_after_one = lambda: next(checks) >= 1
-    summary = scan_folders(library, [small_album], _ArcFaceLike(analyzer), reembed=True, should_stop=stop_after_one)
-    assert summary.cancelled and summary.added == 1
+    cancel_at_embedding = lambda event: token.cancel() if event.stage == "embedding" else None
+    with pytest.raises(Cancelled):
+        scan_folders(library, [small_album], _ArcFaceLike(analyzer), reembed=True, progress=cancel_at_embedding,
+                     cancel=token)
+    assert len(_faces_of(library, "new.jpg")) > 0  # recorded before the cancel
     new_faces = _faces_of(library, "new.jpg")
     summary = scan_folders(library, [small_album], analyzer)  # the switch never happened: still dlib
     assert summary.reembedded == len(new_faces) > 0

@@ -114,6 +114,71 @@ def _v3_job_runner_lease(conn: Connection) -> None:
     conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
+# The tables whose rows are the user's decisions about people: what undo puts back. Their columns in
+# order (undo_rows stores old and new values in generic columns o1..o5 / n1..n5, which keep SQLite's
+# exact values: a REAL time survives a round trip, as it would not through JSON text).
+JOURNALED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "people": ("id", "name", "hidden", "cover_face_id", "created_at"),
+    "assignments": ("face_id", "person_id", "source", "assigned_at"),
+    "rejections": ("face_id", "person_id", "created_at"),
+    "person_refs": ("id", "person_id", "face_id", "file_path", "added_at"),
+}
+
+
+def _journal_triggers(table: str, columns: tuple[str, ...]) -> list[str]:
+    # Rows change are recorded only while an edit is recording (one undo_entries row in state
+    # "recording", inside the edit's own transaction): scans and other processes write unrecorded.
+    # Foreign key cascades fire these triggers too, so a merge's cascaded deletes are recorded.
+    recording = "(SELECT id FROM undo_entries WHERE state = 'recording')"
+    slots_old = ", ".join(f"o{i + 1}" for i in range(len(columns)))
+    slots_new = ", ".join(f"n{i + 1}" for i in range(len(columns)))
+    old = ", ".join(f"OLD.{c}" for c in columns)
+    new = ", ".join(f"NEW.{c}" for c in columns)
+    statements = []
+    for op, slots, values in (
+        ("INSERT", slots_new, new),
+        ("DELETE", slots_old, old),
+        ("UPDATE", f"{slots_old}, {slots_new}", f"{old}, {new}"),
+    ):
+        statements.append(
+            f"""CREATE TRIGGER undo_{table}_{op.lower()} AFTER {op} ON {table}
+            WHEN EXISTS {recording}
+            BEGIN
+                INSERT INTO undo_rows (entry_id, table_name, op, {slots})
+                VALUES ({recording}, '{table}', '{op.lower()}', {values});
+            END"""
+        )
+    return statements
+
+
+def _v4_undo_journal_and_paging(conn: Connection) -> None:
+    # The undo journal: one entry per user decision, with the old and new image of every row it
+    # changed (undo.py). It lives in the library, so undo survives a restart.
+    statements = [
+        """CREATE TABLE undo_entries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            description TEXT NOT NULL,
+            state VARCHAR NOT NULL CHECK (state IN ('recording', 'done', 'undone')),
+            created_at FLOAT NOT NULL)""",
+        "CREATE INDEX ix_undo_entries_state ON undo_entries(state)",
+        """CREATE TABLE undo_rows (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            entry_id INTEGER NOT NULL REFERENCES undo_entries(id) ON DELETE CASCADE,
+            table_name VARCHAR NOT NULL,
+            op VARCHAR NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
+            o1, o2, o3, o4, o5,
+            n1, n2, n3, n4, n5)""",
+        "CREATE INDEX ix_undo_rows_entry_id ON undo_rows(entry_id)",
+        # Paged queries (queries.py): rejections by person (merge, review), people by name.
+        "CREATE INDEX ix_rejections_person_id ON rejections(person_id)",
+        "CREATE INDEX ix_people_name ON people(name COLLATE NOCASE)",
+    ]
+    for table, columns in JOURNALED_COLUMNS.items():
+        statements += _journal_triggers(table, columns)
+    for statement in statements:
+        conn.exec_driver_sql(statement)
+
+
 # Written in the SQLite header (PRAGMA application_id) from schema version 3 on: "FCME".
 APPLICATION_ID = 0x46434D45
 
@@ -122,6 +187,7 @@ MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _v1_photos_faces_people,
     _v2_restore_jobs,
     _v3_job_runner_lease,
+    _v4_undo_journal_and_paging,
 )
 LATEST_VERSION = len(MIGRATIONS)
 
@@ -143,6 +209,7 @@ TABLES_OF_STEP: tuple[tuple[str, ...], ...] = (
     ("meta", "albums", "photos", "faces", "embeddings", "people", "assignments", "rejections", "person_refs"),
     ("jobs", "job_items"),
     (),
+    ("undo_entries", "undo_rows"),
 )
 # From this version on every FaceMe library carries APPLICATION_ID (set in the same step).
 FIRST_MARKED_VERSION = 3

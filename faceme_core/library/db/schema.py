@@ -142,3 +142,28 @@ job_items = Table(
     Column("started_at", Float),
     Column("finished_at", Float),
 )
+
+# The undo journal (undo.py). state: "recording" (only inside the edit's transaction), "done"
+# (on the undo stack), "undone" (on the redo stack).
+undo_entries = Table(
+    "undo_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("state", String, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# One changed row of a journaled table (migrations.JOURNALED_COLUMNS), filled by triggers: the old
+# values in o1.. (update, delete) and the new ones in n1.. (insert, update), in the table's column order.
+undo_rows = Table(
+    "undo_rows",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("entry_id", Integer, ForeignKey("undo_entries.id", ondelete="CASCADE"), nullable=False),
+    Column("table_name", String, nullable=False),
+    Column("op", String, nullable=False),
+    # Untyped, like the SQL: each holds whatever type its source column held.
+    *(Column(f"o{i}") for i in range(1, 6)),
+    *(Column(f"n{i}") for i in range(1, 6)),
+)

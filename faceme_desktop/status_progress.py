@@ -1,0 +1,68 @@
+"""The status bar's part for the running task: what it does, a progress bar, the ETA and Cancel."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+
+from faceme_core.tasks import TaskProgress
+from faceme_desktop.icons import icon
+from faceme_desktop.tasks_qt import RunningTask, format_eta
+
+
+class StatusProgress(QWidget):
+    """Shows one ``RunningTask`` at a time; hidden when none runs."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setFixedWidth(180)
+        self.bar.setTextVisible(False)
+        self.eta = QLabel()
+        self.cancel_button = QToolButton()
+        self.cancel_button.setObjectName("cancelTask")
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setToolTip("Stop the running task (Ctrl+.); what is done so far is kept")
+        self.cancel_button.clicked.connect(self._on_cancel)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.label, self.bar, self.eta, self.cancel_button):
+            layout.addWidget(widget)
+        self._task: RunningTask | None = None
+        self.refresh_icons()
+        self.hide()
+
+    def refresh_icons(self) -> None:
+        self.cancel_button.setIcon(icon("cancel"))
+
+    def follow(self, task: RunningTask) -> None:
+        self._task = task
+        self.label.setText(task.title + "...")
+        self.bar.setRange(0, 0)  # busy until the first event with a total
+        self.eta.clear()
+        self.cancel_button.setEnabled(True)
+        task.progress.connect(self._on_progress)
+        task.finished.connect(self._on_finished)
+        self.show()
+
+    def _on_progress(self, event: TaskProgress) -> None:
+        if event.total:
+            self.bar.setRange(0, event.total)
+            self.bar.setValue(min(event.done, event.total))
+        else:
+            self.bar.setRange(0, 0)
+        text = event.message or f"{self._task.title if self._task else ''}: {event.stage}"
+        if event.total:
+            text += f" ({event.done}/{event.total})"
+        self.label.setText(text)
+        self.eta.setText(format_eta(event.eta_seconds))
+
+    def _on_cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self.cancel_button.setEnabled(False)
+            self.label.setText("Stopping...")
+
+    def _on_finished(self) -> None:
+        self._task = None
+        self.hide()

@@ -1,0 +1,107 @@
+"""The Photos tab: folders to filter by, the thumbnail grid, and a photo opened whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+
+from faceme_desktop import core_queries
+from faceme_desktop.core_queries import FolderRow, PhotoRow
+from faceme_desktop.delegates import ThumbnailDelegate
+from faceme_desktop.models.photos_model import PhotosModel
+from faceme_desktop.models.roles import ID_ROLE
+from faceme_desktop.session import LibrarySession
+from faceme_desktop.thumbnails import ThumbnailLoader
+from faceme_desktop.views.grid import make_grid
+from faceme_desktop.views.photo_page import PhotoPage
+
+PHOTO_THUMBNAIL = 150
+ALL_PHOTOS = None
+
+
+class PhotosView(QWidget):
+    open_person = Signal(int)
+    loaded = Signal()  # the grid shows the library's current rows
+
+    def __init__(self, session: LibrarySession, loader: ThumbnailLoader, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.folder: Path | None = ALL_PHOTOS
+        self.folders = QListWidget()
+        self.folders.setObjectName("folderList")
+        self.folders.currentItemChanged.connect(self._on_folder)
+        self.model = PhotosModel(loader, PHOTO_THUMBNAIL, self)
+        self.grid = make_grid(ThumbnailDelegate(PHOTO_THUMBNAIL, badge="count"), self)
+        self.grid.setObjectName("photoGrid")
+        self.grid.setModel(self.model)
+        self.grid.activated.connect(self._on_activated)
+        self.page = PhotoPage(session)
+        self.page.back.connect(self.show_grid)
+        self.page.open_person.connect(self.open_person)
+        splitter = QSplitter()
+        splitter.addWidget(self.folders)
+        splitter.addWidget(self.grid)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([220, 800])
+        self.stack = QStackedWidget()
+        self.stack.addWidget(splitter)
+        self.stack.addWidget(self.page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        session.changed.connect(self.reload)
+        self._generation = 0
+        self.reload()
+
+    def refresh_icons(self) -> None:
+        self.page.refresh_icons()
+
+    def reload(self) -> None:
+        self._generation += 1
+        generation = self._generation
+        self.session.query(core_queries.list_photo_rows, self.folder, on_result=lambda rows: self._on_rows(generation, rows))
+        self.session.query(core_queries.list_folders, on_result=self._on_folders)
+
+    def _on_rows(self, generation: int, rows: list[PhotoRow]) -> None:
+        if generation != self._generation:
+            return  # an older answer (the folder changed meanwhile)
+        scroll = self.grid.verticalScrollBar().value()
+        self.model.set_rows(rows)
+        self.grid.verticalScrollBar().setValue(scroll)  # new photos arriving during a scan keep the place
+        self.loaded.emit()
+
+    def _on_folders(self, folders: list[FolderRow]) -> None:
+        wanted = [("All photos", None, sum(f.photo_count for f in folders))]
+        wanted += [(f.path.name or str(f.path), f.path, f.photo_count) for f in folders]
+        current = [(self.folders.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.folders.count())]
+        counts = [f"{name} ({count})" for name, _p, count in wanted]
+        if current == [p for _n, p, _c in wanted] and counts == [self.folders.item(i).text() for i in range(self.folders.count())]:
+            return
+        self.folders.blockSignals(True)
+        self.folders.clear()
+        for (name, path, count), text in zip(wanted, counts):
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, path)
+            item.setToolTip(str(path) if path else "Every photo of the album")
+            self.folders.addItem(item)
+            if path == self.folder:
+                self.folders.setCurrentItem(item)
+        self.folders.blockSignals(False)
+
+    def _on_folder(self, item: QListWidgetItem | None, _previous=None) -> None:
+        self.folder = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        self.reload()
+
+    def _on_activated(self, index) -> None:
+        self.open_photo(index.data(ID_ROLE))
+
+    def open_photo(self, photo_id: int) -> None:
+        self.stack.setCurrentWidget(self.page)
+        self.page.show_photo(photo_id)
+        self.page.setFocus()
+
+    def show_grid(self) -> None:
+        self.stack.setCurrentIndex(0)
+        self.grid.setFocus()

@@ -1,0 +1,79 @@
+"""The photo view (boxes by state, click a face and name it), the Review queue and the Restore list."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from faceme_core.library.people import list_people
+from faceme_desktop.views.face_colors import STATE_COLORS
+from tests.desktop.conftest import open_library
+
+
+def test_photo_grid_folder_filter_and_opening_a_photo_to_name_a_face(make_window, scanned_library, gui_album, qtbot):
+    window = make_window(scanned_library)
+    photos = window.photos
+    qtbot.waitUntil(lambda: photos.model.rowCount() == 5 and photos.folders.count() == 2, timeout=5000)
+    assert photos.folders.item(1).text() == f"{gui_album.name} (5)"
+    photos.folders.setCurrentRow(1)  # the album folder: the same five photos, filtered by folder
+    qtbot.waitUntil(lambda: photos.folder == gui_album, timeout=2000)
+    row = next(r for r in range(photos.model.rowCount()) if photos.model.row_at(r).path.name == "two_boys.jpg")
+    photos.grid.activated.emit(photos.model.index(row))
+    page = photos.page
+    qtbot.waitUntil(lambda: len(page.canvas.items_by_face) == 2, timeout=5000)
+    colours = {item.pen().color().name() for item in page.canvas.items_by_face.values()}
+    assert colours <= {c.name() for c in STATE_COLORS.values()}
+    # Click the middle of a face box on screen.
+    face_id, item = next(iter(page.canvas.items_by_face.items()))
+    point = page.canvas.mapFromScene(item.sceneBoundingRect().center())
+    qtbot.mouseClick(page.canvas.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert page.panel.face is not None and page.panel.face.face_id == face_id
+    qtbot.keyClicks(page.panel.name_edit, "Cousin Max")
+    qtbot.keyClick(page.panel.name_edit, Qt.Key.Key_Return)
+
+    def named():
+        with open_library(scanned_library) as library:
+            return next((p for p in list_people(library) if p.name == "Cousin Max"), None)
+
+    qtbot.waitUntil(lambda: named() is not None, timeout=5000)
+    assert face_id in {f.id for f in named().faces}
+    # The box turns "named" (the user's decision) and shows the name.
+    qtbot.waitUntil(lambda: page.canvas.items_by_face.get(face_id) is not None and page.canvas.items_by_face[face_id].face.state == "named", timeout=5000)
+    assert page.canvas.items_by_face[face_id].face.person_name == "Cousin Max"
+    assert page.panel.face is not None and page.panel.face.face_id == face_id  # still selected after the reload
+
+
+def test_review_answers_with_the_keyboard(make_window, scanned_library, qtbot):
+    window = make_window(scanned_library)
+    window.show_view("review")
+    review = window.review
+    qtbot.waitUntil(lambda: review.current is not None, timeout=5000)
+    total = len(review.items)
+    item = review.current
+    review.setFocus()
+    qtbot.keyClick(review, Qt.Key.Key_Right)  # skip: the next question, nothing decided
+    assert review.current is not None and review.current.key != item.key or total == 1
+    qtbot.keyClick(review, Qt.Key.Key_Left)
+    answered = review.current
+    with open_library(scanned_library) as library:
+        before = {p.id: {f.id for f in p.faces} for p in list_people(library)}
+    qtbot.keyClick(review, Qt.Key.Key_Return)  # yes
+
+    def after():
+        with open_library(scanned_library) as library:
+            return {p.id: {f.id for f in p.faces} for p in list_people(library)}
+
+    qtbot.waitUntil(lambda: after() != before, timeout=5000)
+    now = after()
+    if answered.kind == "same_person":
+        assert answered.person_b not in now and now[answered.person_a] == before[answered.person_a] | before[answered.person_b]
+    elif answered.kind == "twice_in_photo":
+        assert answered.face_b not in now.get(answered.person_a, set())
+    else:
+        assert answered.face_a in now[answered.person_a]
+
+
+def test_photos_on_the_command_line_are_listed_for_restore(make_window, scanned_library, gui_album, qtbot):
+    photo = gui_album / "two_boys.jpg"
+    window = make_window(scanned_library, photos=(photo,))
+    assert window.stack.currentWidget() is window.restore
+    assert [window.restore.list.item(i).text() for i in range(window.restore.list.count())] == [str(photo)]
