@@ -28,6 +28,3 @@ class ModelFormatError(FaceMeError):
 class LibraryError(FaceMeError):
     """The album library cannot do what was asked (unknown person, newer schema, ...)."""
 
-
-class CancelledError(FaceMeError):  # to be replaced by faceme_core.tasks.Cancelled (issue 7)
-    """A long operation was cancelled by the user."""

@@ -106,9 +106,24 @@ def _run_status(args) -> int:
 
 
 def _run_download(args) -> int:
-    from faceme_core.models.download import download_components
+    from faceme_core.cli.cmd_scan import ProgressPrinter, format_eta
+    from faceme_core.cli.interrupt import CANCELLED_EXIT_CODE, cancel_on_interrupt
+    from faceme_core.tasks import Cancelled, CancelToken
+    from faceme_core.tasks.download_models import download_models
 
-    results = download_components(args.components or ["all"], force=args.force)
+    printer = ProgressPrinter()
+
+    def progress(event) -> None:  # on stderr: --json keeps stdout for the results
+        of = "" if event.total is None else f" of {_human_size(event.total)}"
+        printer(f"{event.item}: {_human_size(event.done)}{of}, {format_eta(event.eta_seconds)}",
+                final=event.total is not None and event.done >= event.total)
+
+    try:
+        with cancel_on_interrupt(CancelToken()) as cancel:
+            results = download_models(args.components or ["all"], force=args.force, progress=progress, cancel=cancel)
+    except Cancelled:
+        info("download cancelled; run the same command again to continue (files already downloaded are kept)")
+        return CANCELLED_EXIT_CODE
     if args.json:
         print_json([r.to_json() for r in results])
         return 0

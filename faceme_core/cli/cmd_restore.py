@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 from pathlib import Path
 
 from faceme_core.cli.common import add_command, info, print_json
 from faceme_core.cli.engine_options import add_engine_options, as_flag_error, restore_options_from_args
+from faceme_core.cli.interrupt import CANCELLED_EXIT_CODE, cancel_on_interrupt
 from faceme_core.errors import FaceMeError
+from faceme_core.tasks import Cancelled, CancelToken, TaskProgress
 
 DESCRIPTION = """\
 Restore the faces of whole photos with FaceMe, keeping the identity of the person in the reference
@@ -51,6 +52,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from faceme_core.restore.plan import PlanOptions
+    from faceme_core.tasks.restore_photos import RestorePhotosRequest
 
     if args.output is not None and len(args.photos) > 1:
         raise FaceMeError(f"-o names one output file but {len(args.photos)} photos were given: use --out-dir")
@@ -66,7 +68,15 @@ def run(args: argparse.Namespace) -> int:
 
     photos, state = _this_process_share(args.photos)
     device = args.device if state is None else ("cpu" if state.device.type == "cpu" else str(state.device))
-    reports = _restore_all(photos, args, options, plan_options, device)
+    request = RestorePhotosRequest(
+        photos=tuple(photos), references=tuple(args.ref), output=args.output, out_dir=args.out_dir,
+        options=options, plan=plan_options, upscale=args.upscale, overwrite=args.overwrite,
+    )
+    try:
+        reports = [result.to_json() for result in _restore_all(request, args, device)]
+    except Cancelled:
+        info("cancelled: the photo in progress was not written; photos already restored are kept")
+        return CANCELLED_EXIT_CODE
     if state is not None:
         from accelerate.utils import gather_object
 
@@ -82,35 +92,31 @@ def run(args: argparse.Namespace) -> int:
     return 0 if all(report.get("error") is None for report in reports) else 2
 
 
-def _restore_all(photos, args, options, plan_options, device) -> list[dict]:
-    from faceme_core.restore.plan import plan_photo
-    from faceme_core.restore.references import load_reference_set
-    from faceme_core.restore.session import RestoreSession, output_path_for
+def _restore_all(request, args, device):
+    from faceme_core.restore.session import RestoreSession
+    from faceme_core.tasks.restore_photos import restore_photos
 
     try:
         session = RestoreSession.open(device=device, offload=args.offload)
     except ValueError as error:  # a --device this machine does not have
         raise FaceMeError(str(error)) from None
-    references = load_reference_set(args.ref, session.analyzer)
-    session.restorer.encode_identity(references.faces)  # once, up front: a bad encoder file fails here
-    reports = []
-    for number, path in enumerate(photos, start=1):
-        try:
-            photo, faces = session.analyze(path)
-            plan = plan_photo(faces, references, plan_options)
-            output = output_path_for(path, output=args.output, out_dir=args.out_dir)
-            outcome = session.restore_to_file(
-                photo, plan.targets, output, options, left=plan.left, upscale=args.upscale,
-                overwrite=args.overwrite, progress=_progress_printer(number, len(photos), path),
-            )
-        except FaceMeError as error:
-            info(f"{path}: error: {error}")
-            reports.append({"input": str(path), "output": None, "error": str(error)})
-            continue
-        info(f"{path} -> {outcome.output} ({len(outcome.faces)} face(s) restored, {len(outcome.left)} left as they were, "
-             f"{outcome.seconds:.1f} s)")
-        reports.append(_outcome_report(outcome))
-    return reports
+    with cancel_on_interrupt(CancelToken()) as cancel:
+        return restore_photos(request, session, progress=RestoreProgressPrinter(), cancel=cancel)
+
+
+class RestoreProgressPrinter:
+    """The CLI's view of the task: each finished photo, and the first and last step of each face."""
+
+    def __init__(self) -> None:
+        self._position = ""
+
+    def __call__(self, event: TaskProgress) -> None:
+        if event.stage == "photos":  # a photo finished
+            info(event.message)
+        elif event.stage == "analysing":  # a photo starts
+            self._position = f"{event.done + 1}/{event.total}"
+        elif event.stage == "sampling" and event.done in (1, event.total):
+            info(f"[{self._position}] {event.item} step {event.done}/{event.total}")
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
@@ -152,22 +158,3 @@ def _this_process_share(photos: list[Path]):
     state = PartialState(cpu=not torch.cuda.is_available())
     with state.split_between_processes(photos) as share:
         return list(share), state
-
-
-def _progress_printer(number: int, total: int, path: Path):
-    def report(event) -> None:
-        if event.step == event.step_count or event.step == 1:
-            info(f"[{number}/{total}] {path.name}: face {event.face_index + 1}/{event.face_count} "
-                 f"step {event.step}/{event.step_count}")
-    return report
-
-
-def _outcome_report(outcome) -> dict:
-    return {
-        "input": str(outcome.input),
-        "output": str(outcome.output),
-        "seconds": round(outcome.seconds, 3),
-        "faces": [dataclasses.asdict(face) for face in outcome.faces],
-        "left": [dataclasses.asdict(face) for face in outcome.left],
-        "error": None,
-    }

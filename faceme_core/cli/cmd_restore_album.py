@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from faceme_core.cli.cmd_scan import ProgressPrinter, add_library_option, format_eta, id_arg, open_library
 from faceme_core.cli.common import add_command, print_json
 from faceme_core.cli.engine_options import add_engine_options, restore_options_from_args
@@ -14,13 +16,14 @@ mirroring the album's folders (OUT_DIR/<album folder>/<path in the album>); orig
 touched. An --out-dir inside an album folder, or holding one, is refused; FaceMe never scans its
 output folders as albums.
 
-The job is saved in the library: Ctrl+C pauses it, and after a crash or a reboot
-'faceme restore-album --resume JOB' continues where it stopped (no photo done twice, none lost).
+The job is saved in the library: Ctrl+C pauses it (the photo in progress stops at once and is
+redone later), and after a crash or a reboot 'faceme restore-album --resume JOB' continues where it
+stopped (no photo done twice, none lost). Photos that failed are tried again with --retry-failed JOB.
 
   faceme restore-album --person Anna --out-dir ~/Restored     photos with Anna in them
   faceme restore-album --photo a.jpg --photo b.jpg --out-dir D these photos
   faceme restore-album --out-dir ~/Restored                   every photo with faces
-  faceme restore-album --list | --show JOB | --resume JOB | --cancel JOB
+  faceme restore-album --list | --show JOB | --resume JOB | --retry-failed JOB | --cancel JOB
 """
 
 
@@ -42,6 +45,8 @@ def register(subparsers):
     parser.add_argument("--out-dir", metavar="DIR", help="where restored copies are written")
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--resume", type=id_arg, metavar="JOB", help="continue a paused or interrupted job")
+    what.add_argument("--retry-failed", type=id_arg, metavar="JOB",
+                      help="try a job's failed photos again (then continue it like --resume)")
     what.add_argument("--list", action="store_true", help="list restore jobs")
     what.add_argument("--show", type=id_arg, metavar="JOB", help="show a job's photos and their faces' outcomes")
     what.add_argument("--cancel", type=id_arg, metavar="JOB", help="cancel a job for good")
@@ -102,7 +107,7 @@ def _print_items(items, as_json: bool) -> None:
                     "output": str(item.output_path),
                     "state": item.state,
                     "error": item.error,
-                    "faces": [vars(face) for face in item.faces],
+                    "faces": [face.to_json() for face in item.faces],
                 }
                 for item in items
             ]
@@ -130,14 +135,20 @@ def run(args):
             jobs.cancel_job(library, args.cancel)
             print(f"job {args.cancel} cancelled")
             return 0
-        if args.resume is not None:
+        if args.resume is not None or args.retry_failed is not None:
+            flag = "--resume" if args.resume is not None else "--retry-failed"
             if args.person or args.photo or args.out_dir:
-                raise FaceMeError("--resume JOB takes no --person, --photo or --out-dir: the job keeps its own")
+                raise FaceMeError(f"{flag} JOB takes no --person, --photo or --out-dir: the job keeps its own")
             if _settings_json(args) != _settings_json(_parser_defaults(args)):
-                raise FaceMeError("--resume JOB keeps the job's restoration settings (so all its photos match); "
+                raise FaceMeError(f"{flag} JOB keeps the job's restoration settings (so all its photos match); "
                                   "only --device and --offload may change. Create a new job for other settings")
-            job_id = args.resume
+            job_id = args.resume if args.resume is not None else args.retry_failed
             jobs.check_resumable(library, job_id)  # cancelled or running elsewhere: say so before loading the engine
+            if args.retry_failed is not None:
+                retried = jobs.retry_failed(library, job_id)
+                print(f"job {job_id}: {retried} failed photo(s) will be tried again")
+                if jobs.job_info(library, job_id).pending == 0:
+                    return 0
             restore = _open_restorer(jobs.job_options(library, job_id), args)
         else:
             if not args.out_dir:
@@ -152,23 +163,25 @@ def run(args):
 
 
 def _run(library, job_id: int, restore) -> int:
+    from faceme_core.cli.interrupt import CANCELLED_EXIT_CODE, cancel_on_interrupt
     from faceme_core.library import jobs
+    from faceme_core.tasks import Cancelled, CancelToken
 
     printer = ProgressPrinter()
 
-    def progress(p):
-        where = f" - {p.current.name}" if p.current else ""
-        printer(
-            f"{p.done}/{p.total} photos done, {p.failed} failed, {format_eta(p.eta_seconds)}{where}",
-            final=p.current is None,
-        )
+    def progress(event):
+        if event.stage != jobs.JOB_STAGE:  # the photo's own denoising steps: too many lines for a terminal
+            return
+        where = f" - {os.path.basename(event.item)}" if event.item else ""
+        printer(f"{event.message}, {format_eta(event.eta_seconds)}{where}", final=event.item is None)
 
     try:
-        info = jobs.run_job(library, job_id, restore, progress=progress)
-    except KeyboardInterrupt:
+        with cancel_on_interrupt(CancelToken()) as cancel:
+            info = jobs.run_job(library, job_id, restore, progress=progress, cancel=cancel)
+    except (Cancelled, KeyboardInterrupt):  # Ctrl+C: the photo in progress is left to do, nothing failed
         jobs.pause_job(library, job_id)
-        print(f"job {job_id} paused; continue with 'faceme restore-album --resume {job_id}'")
-        return 130
+        print(f"job {job_id} paused (cancelled); continue with 'faceme restore-album --resume {job_id}'")
+        return CANCELLED_EXIT_CODE
     failed = [item for item in jobs.job_items(library, job_id) if item.state == "failed"]
     blind = sum(face.mode == "blind" for item in jobs.job_items(library, job_id) for face in item.faces)
     print(
@@ -176,6 +189,8 @@ def _run(library, job_id: int, restore) -> int:
     )
     for item in failed:
         print(f"failed: {item.photo_path}: {item.error}")
+    if failed:
+        print(f"once fixed, try them again with 'faceme restore-album --retry-failed {job_id}'")
     if blind:
         print(f"{blind} face(s) restored blind: no usable references (see --show {job_id}; add some with "
               "'faceme refs suggest PERSON')")

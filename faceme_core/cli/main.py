@@ -12,6 +12,7 @@ import traceback
 from faceme_core import __version__
 from faceme_core.cli.common import UserArgumentParser
 from faceme_core.errors import FaceMeError
+from faceme_core.tasks import Cancelled
 
 # Each module faceme_core/cli/cmd_<name>.py defines register(subparsers). Heavy imports (torch,
 # diffusers, dlib) stay inside the handlers so that `faceme --help` is instant.
@@ -57,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"faceme {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except Cancelled:  # a command that can say how to resume catches it itself
+        print(f"faceme {args.command}: cancelled", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print(f"faceme {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from faceme_core.engine.samplers import START_TIMESTEP
-from faceme_core.errors import CancelledError
+from faceme_core.tasks import Cancelled
 
 CONTROLNET_SCALE = 1.0
 
@@ -94,7 +94,7 @@ def denoise(
     for step, t in enumerate(timesteps):
         # 2. cancellation is honoured between steps
         if cancel is not None and cancel():
-            raise CancelledError("restoration cancelled")
+            raise Cancelled("restoration cancelled")
         # 3. ControlNet + UNet on all rows at once
         model_in = torch.cat([s.scale_model_input(latents[f:f + 1], t) for f, s in enumerate(schedulers)])
         model_in = model_in[index].to(dtype)

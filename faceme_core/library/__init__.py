@@ -2,13 +2,13 @@
 
 Core functions take a ``Library`` (``library.Library.open(path)``) and return frozen dataclasses
 (``types``); the CLI and the desktop app are thin views on top of them. Long operations take a
-``progress`` callback and a ``should_stop`` flag and commit as they go, so they can be cancelled or
-killed at any moment and simply run again.
+``progress`` callback and a way to stop (restore jobs: a ``tasks.CancelToken``) and commit as they
+go, so they can be cancelled or killed at any moment and simply run again.
 
 - ``scan.scan_folders``: find, analyse and group album photos (incremental, move-aware, crash-safe)
 - ``people``: list people; rename, merge, move, reject, hide, cover, recluster
 - ``references``: per-person references (album faces, image files) and suggestions
-- ``jobs``: persisted restore-album jobs (create, run, pause, resume, cancel)
+- ``jobs``: persisted restore-album jobs (create, run, pause, resume, retry failed, cancel)
 - ``photos``: photos by status; forgetting missing ones
 - ``grouping`` (database side) and ``clustering`` (pure numpy): automatic grouping
 - ``db.schema`` / ``db.migrations``: the tables and their versioned upgrades

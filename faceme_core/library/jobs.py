@@ -11,7 +11,12 @@ refused while the lease is alive, and items are claimed only if still pending.
 Outputs go to OUT_DIR/<album folder name>/<path inside the album>, never beside the originals: an
 out-dir inside an album folder, or holding one, is refused. The out-dir is recorded (and marked with
 ``walk.OUTPUT_MARKER``) so scans skip it. The restoration itself is a function passed in
-(``restore_photo_fn(PhotoTask) -> PhotoOutcome``), so jobs are testable without the engine.
+(``restore_photo_fn(task, progress=..., cancel=...) -> PhotoOutcome``), so jobs are testable without
+the engine.
+
+Cancelling the runner's token is not a failure: the photo in progress stops between denoising steps,
+goes back to pending with no output written, and the job is paused (``run_job`` raises ``Cancelled``).
+Failed items stay failed on resume; ``retry_failed`` puts them back in the queue.
 """
 
 from __future__ import annotations
@@ -21,11 +26,12 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Protocol
 
 from sqlalchemy import Connection, func, insert, select, update
 
 from faceme_core.errors import FaceMeError, LibraryError
+from faceme_core.imageio import is_faceme_output
 from faceme_core.library.db import schema
 from faceme_core.library.db.codec import blob_to_points
 from faceme_core.library.eta import EtaClock
@@ -39,15 +45,22 @@ from faceme_core.library.types import (
     FaceOutcome,
     JobInfo,
     JobItemInfo,
-    JobProgress,
     PhotoOutcome,
     PhotoTask,
     TaskFace,
     TaskReference,
 )
 from faceme_core.library.walk import OUTPUT_MARKER
+from faceme_core.tasks import Cancelled, CancelToken, ProgressCallback, TaskProgress, ignore_progress
 
-RestorePhotoFn = Callable[[PhotoTask], PhotoOutcome]
+JOB_STAGE = "photos"  # run_job's own events: one per photo started, and a last one when it stops
+
+
+class RestorePhotoFn(Protocol):
+    """Restores one photo of a job and writes ``task.output_path`` atomically. ``progress`` receives
+    its per-step events; it must stop with ``Cancelled`` once ``cancel`` is cancelled, writing nothing."""
+
+    def __call__(self, task: PhotoTask, *, progress: ProgressCallback, cancel: CancelToken) -> PhotoOutcome: ...
 
 # --- creating ---------------------------------------------------------------------------------------
 
@@ -268,10 +281,15 @@ def job_items(library: Library, job_id: int) -> list[JobItemInfo]:
             output_path=Path(row.output_path),
             state=row.state,
             error=row.error,
-            faces=tuple(FaceOutcome(**face) for face in json.loads(row.report)) if row.report else (),
+            faces=_face_outcomes(row.report) if row.state == "done" else (),
         )
         for row in rows
     ]
+
+
+def _face_outcomes(report: str | None) -> tuple[FaceOutcome, ...]:
+    faces = json.loads(report) if report else []
+    return tuple(FaceOutcome.from_json(face) for face in faces) if isinstance(faces, list) else ()
 
 
 def _set_job_state(conn: Connection, job_id: int, state: str) -> None:
@@ -298,6 +316,25 @@ def cancel_job(library: Library, job_id: int) -> None:
             .where(schema.job_items.c.job_id == row.id, schema.job_items.c.state.in_(("pending", "running")))
             .values(state="cancelled")
         )
+
+
+def retry_failed(library: Library, job_id: int) -> int:
+    """Put the job's failed items back in the queue (their errors are cleared) so the next ``run_job``
+    tries them again; returns how many. A job left done by its failures becomes paused (resumable)."""
+    items = schema.job_items
+    with library.transaction() as conn:
+        row = _job_row(conn, job_id)
+        if row.state == "cancelled":
+            raise LibraryError(f"job {job_id} was cancelled; create a new one to restore these photos")
+        check_free(row)  # a live runner would not see items behind it: retry once it has stopped
+        count = conn.execute(
+            update(items)
+            .where(items.c.job_id == row.id, items.c.state == "failed")
+            .values(state="pending", error=None, report=None, started_at=None, finished_at=None)
+        ).rowcount
+        if count and row.state == "done":
+            _set_job_state(conn, row.id, "paused")
+    return count
 
 
 # --- running --------------------------------------------------------------------------------------
@@ -362,14 +399,20 @@ def run_job(
     job_id: int,
     restore_photo_fn: RestorePhotoFn,
     *,
-    progress: Callable[[JobProgress], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
 ) -> JobInfo:
-    """Run (or resume) a job until it is done, ``should_stop()`` says so or someone pauses/cancels it
-    in the library. Per-photo errors are recorded on the item and the job goes on. Refused while
-    another runner (thread, process, computer) is running the job."""
+    """Run (or resume) a job until it is done or someone pauses/cancels it in the library (another
+    thread or process; the photo in progress is finished first). Per-photo errors are recorded on the
+    item and the job goes on. Cancelling ``cancel`` stops at once: the photo in progress goes back to
+    pending, the job is paused, and ``Cancelled`` is raised. Refused while another runner (thread,
+    process, computer) is running the job.
+
+    ``progress`` gets a "photos" event as each photo starts (``done`` counts finished photos, done or
+    failed; ``message`` says how many failed) and the restore function's own events ("sampling")."""
     items = schema.job_items
-    stop = should_stop or (lambda: False)
+    progress = progress or ignore_progress
+    cancel = cancel or CancelToken.never()
     lease = JobLease(library, int(job_id))
     with library.transaction() as conn:
         row = _job_row(conn, job_id)
@@ -377,12 +420,8 @@ def run_job(
             raise LibraryError(f"job {job_id} was cancelled; create a new one to restore these photos")
         lease.acquire(conn, row)  # refuses while another live runner holds the job
         # No live runner holds the job, so an item still "running" was interrupted (crash, kill,
-        # reboot): do it again.
-        conn.execute(
-            update(items)
-            .where(items.c.job_id == row.id, items.c.state == "running")
-            .values(state="pending", started_at=None)
-        )
+        # reboot): kept if its output was finished before the interruption, else done again.
+        _recover_interrupted(conn, row.id)
         _set_job_state(conn, row.id, "running")
         start = _info(conn, row)
     eta = EtaClock(start.pending)
@@ -404,37 +443,95 @@ def run_job(
                 with library.transaction() as conn:
                     _set_job_state(conn, job_id, "done")
                 break
-            if stop():
+            if cancel.cancelled:
                 pause_job(library, job_id)
-                break
+                raise Cancelled(f"job {job_id} paused")
             task = _claim(library, job_id, item, lease)
             if task is None:  # someone else changed the item meanwhile: look again
                 continue
-            if progress:
-                info = job_info(library, job_id)
-                progress(JobProgress(job_id, info.done, info.failed, info.total, task.photo_path, eta.eta(done_now)))
-            values = _restore_one(task, restore_photo_fn)
+            progress(_job_event(job_info(library, job_id), task.photo_path, eta.eta(done_now)))
+            try:
+                values = _restore_one(task, restore_photo_fn, progress, cancel)
+            except Cancelled:
+                _put_back(library, job_id, item.id)
+                raise
             with library.transaction() as conn:
                 conn.execute(update(items).where(items.c.id == item.id).values(finished_at=time.time(), **values))
             done_now += 1
 
     info = job_info(library, job_id)
-    if progress:
-        progress(JobProgress(job_id, info.done, info.failed, info.total, None, 0.0 if info.pending == 0 else None))
+    progress(_job_event(info, None, 0.0 if info.pending == 0 else None))
     return info
+
+
+def _job_event(info: JobInfo, current: Path | None, eta: float | None) -> TaskProgress:
+    return TaskProgress(
+        stage=JOB_STAGE, done=info.done + info.failed, total=info.total,
+        item=None if current is None else str(current), eta_seconds=eta,
+        message=f"{info.done}/{info.total} photos done, {info.failed} failed",
+    )
+
+
+def _put_back(library: Library, job_id: int, item_id: int) -> None:
+    """A cancelled photo: pending again (never failed), and the job paused so it can be resumed."""
+    items = schema.job_items
+    with library.transaction() as conn:
+        conn.execute(
+            update(items)
+            .where(items.c.id == item_id, items.c.state == "running")
+            .values(state="pending", started_at=None, report=None, error=None)
+        )
+        if _job_row(conn, job_id).state == "running":
+            _set_job_state(conn, job_id, "paused")
+
+
+def _output_stamp(path: Path) -> list[int] | None:
+    """What identifies the file at ``path`` now (a replacement gets a new inode and mtime)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return [stat.st_ino, stat.st_mtime_ns, stat.st_size]
+
+
+def _recover_interrupted(conn: Connection, job_id: int) -> None:
+    """Items left "running" by a runner that died: done if the restore finished writing their output
+    (a kill between the output's rename and the commit), else pending again.
+
+    The output is recognised as this run's own by what ``_claim`` recorded: the file at the output path
+    when the item was claimed. A FaceMe output that is not that file was written by this item's restore.
+    Its per-face report died with the runner, so the item is done with no face outcomes."""
+    items = schema.job_items
+    running = conn.execute(select(items).where(items.c.job_id == job_id, items.c.state == "running")).all()
+    for item in running:
+        claimed = json.loads(item.report) if item.report else None
+        finished = (
+            isinstance(claimed, dict)
+            and "output_before" in claimed
+            and is_faceme_output(item.output_path)
+            and _output_stamp(Path(item.output_path)) != claimed["output_before"]
+        )
+        values = (
+            dict(state="done", error=None, report=None, finished_at=time.time())
+            if finished
+            else dict(state="pending", started_at=None, report=None)
+        )
+        conn.execute(update(items).where(items.c.id == item.id).values(**values))
 
 
 def _claim(library: Library, job_id: int, item, lease: JobLease) -> PhotoTask | None:
     """Mark the item running, only if it is still pending and the job still ours (checked in the
-    same transaction, so two runners can never both restore one photo)."""
+    same transaction, so two runners can never both restore one photo). While running, the item's
+    report records the file at its output path, so a resume can tell a finished output from an old one."""
     items = schema.job_items
     with library.transaction() as conn:
         if _job_row(conn, job_id).runner != lease.runner:
             return None
+        before = json.dumps({"output_before": _output_stamp(Path(item.output_path))})
         claimed = conn.execute(
             update(items)
             .where(items.c.id == item.id, items.c.state == "pending")
-            .values(state="running", started_at=time.time(), error=None)
+            .values(state="running", started_at=time.time(), error=None, report=before)
         ).rowcount
         if claimed != 1:
             return None
@@ -449,8 +546,10 @@ def _changed_since_scan(task: PhotoTask) -> bool:
     return stat.st_size != task.scanned_size or stat.st_mtime_ns != task.scanned_mtime_ns
 
 
-def _restore_one(task: PhotoTask, restore_photo_fn: RestorePhotoFn) -> dict:
-    """The item's final columns: done with its per-face report, or failed with the error."""
+def _restore_one(task: PhotoTask, restore_photo_fn: RestorePhotoFn, progress: ProgressCallback,
+                 cancel: CancelToken) -> dict:
+    """The item's final columns: done with its per-face report, or failed with the error. A cancel is
+    not a failure: ``Cancelled`` goes through to the runner."""
     try:
         if not task.photo_path.is_file():
             raise LibraryError(f"{task.photo_path}: the photo is no longer there (rescan the album)")
@@ -460,11 +559,13 @@ def _restore_one(task: PhotoTask, restore_photo_fn: RestorePhotoFn) -> dict:
         if os.path.realpath(task.output_path) == os.path.realpath(task.photo_path):
             raise LibraryError(f"{task.output_path}: would overwrite the original; refusing")
         task.output_path.parent.mkdir(parents=True, exist_ok=True)
-        outcome = restore_photo_fn(task)
+        outcome = restore_photo_fn(task, progress=progress, cancel=cancel)
         if not Path(outcome.output_path).is_file():
             raise LibraryError(f"{outcome.output_path}: the restoration reported success but wrote no file")
+    except Cancelled:
+        raise
     except Exception as error:  # one bad photo must not stop the album; the user sees why
         message = str(error) if isinstance(error, FaceMeError) else f"{type(error).__name__}: {error}"
-        return dict(state="failed", error=message)
-    report = [dict(face_id=f.face_id, mode=f.mode, detail=f.detail) for f in outcome.faces]
+        return dict(state="failed", error=message, report=None)
+    report = [face.to_json() for face in outcome.faces]
     return dict(state="done", error=None, report=json.dumps(report), output_path=str(outcome.output_path))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Mapping
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in full-resolution photo pixels
 
@@ -134,9 +134,30 @@ class PhotoTask:
 
 @dataclass(frozen=True)
 class FaceOutcome:
+    """How one face of a job's photo was restored. ``detail`` is the sentence the CLI prints; the other
+    fields are the same facts for programs (the desktop app). Items written before these fields existed
+    read back with them unset (None or empty)."""
+
     face_id: int
     mode: Literal["references", "blind", "skipped"]
     detail: str = ""
+    person_id: int | None = None
+    person: str | None = None  # the person's name, None when unnamed or unassigned
+    references: tuple[str, ...] = ()  # the references used ("face 12", or a file path)
+    unavailable_references: int = 0  # the person's references that could not be read at the time
+    seed: int | None = None  # with the job's settings, reproduces this face's result
+    identity_before: float | None = None  # ArcFace similarity to the references, degraded face ...
+    identity_after: float | None = None  # ... and restored face
+
+    def to_json(self) -> dict[str, Any]:
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "references": list(self.references)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "FaceOutcome":
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}  # tolerate newer fields
+        values["references"] = tuple(values.get("references") or ())
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -155,16 +176,6 @@ class JobInfo:
     done: int
     failed: int
     pending: int  # pending or interrupted ("running" found at start)
-
-
-@dataclass(frozen=True)
-class JobProgress:
-    job_id: int
-    done: int
-    failed: int
-    total: int
-    current: Path | None
-    eta_seconds: float | None
 
 
 @dataclass(frozen=True)

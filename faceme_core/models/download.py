@@ -1,9 +1,10 @@
-"""``faceme models download``: fetch components from the Hugging Face Hub and insightface's model zoo.
+"""Fetching components from the Hugging Face Hub and insightface's model zoo (``HubFetcher``).
 
-Hub components go into the Hugging Face cache (not a copy under the model folder): downloads resume,
-HF_HOME / HF_HUB_CACHE / HF_TOKEN / HF_HUB_OFFLINE apply as for any Hub tool, and a RealVisXL that a
-user already has in that cache is found by ``store`` instead of being fetched again. huggingface_hub's
-progress bars show sizes and speed. antelopev2 goes where insightface expects it, under the model
+The task around it (what to fetch, progress, cancel) is ``faceme_core.tasks.download_models``.
+Hub components go into the Hugging Face cache (not a copy under the model folder): a download that
+was stopped continues with the files it lacks (the file in progress starts over), HF_HOME / HF_HUB_CACHE / HF_TOKEN / HF_HUB_OFFLINE apply as for any Hub tool, and a RealVisXL that a
+user already has in that cache is found by ``store`` instead of being fetched again. Byte progress
+and cancel go through huggingface_hub's ``tqdm_class`` (``byte_progress``). antelopev2 goes where insightface expects it, under the model
 folder (``<models_dir>/insightface/models/antelopev2``). HF_HUB_OFFLINE=1 blocks both: one switch keeps
 the app off the network.
 """
@@ -20,13 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from faceme_core import paths
 from faceme_core.errors import FaceMeError
+from faceme_core.models.byte_progress import ByteProgress, byte_bar_class
 from faceme_core.models.discover import discover
 from faceme_core.models.install import destination_of, install, files_to_install
-from faceme_core.models.manifest import FACEME_PATTERNS, base_weight_files, component, expand_names
-from faceme_core.models.store import component_status, hf_hub_cache
+from faceme_core.models.manifest import FACEME_PATTERNS, base_weight_files, component
+from faceme_core.models.store import hf_hub_cache
 from faceme_core.models.verify import verify_component
+from faceme_core.tasks import Cancelled, CancelToken
 
 IMPORT_HINT = "copy the model files from a machine that has them and run `faceme models import DIR`"
 
@@ -54,39 +56,32 @@ def offline_mode() -> bool:
     return value.strip().upper() in {"1", "ON", "YES", "TRUE"} or bool(constants.HF_HUB_OFFLINE)
 
 
-def download_components(
-    names: list[str] | tuple[str, ...] = ("all",), models_dir: Path | None = None, *, force: bool = False
-) -> list[DownloadResult]:
-    models_dir = models_dir or paths.models_dir()
-    wanted = expand_names(list(names))
-    results: list[DownloadResult] = []
-    todo = []
-    for name in wanted:
-        status = component_status(name, models_dir)
-        if status.state == "installed" and not force:
-            results.append(DownloadResult(name, "already installed", status.path))
-        else:
-            todo.append(name)
-    if todo and offline_mode():
-        raise ModelDownloadError(
-            f"cannot download {', '.join(todo)}: offline mode is on (HF_HUB_OFFLINE), so "
-            f"{_sources(todo)} cannot be reached. Unset HF_HUB_OFFLINE on a machine with internet access, or "
-            f"{IMPORT_HINT}."
-        )
-    if "base" in todo:
-        results.append(_download_base())
-    faceme_parts = [n for n in ("controlnet", "mix") if n in todo]
-    if faceme_parts:
-        results += _download_faceme(faceme_parts)
-    if "photomaker" in todo:
-        results.append(_download_photomaker())
-    if "antelopev2" in todo:
-        results.append(_download_antelopev2(models_dir))
-    order = {n: i for i, n in enumerate(wanted)}
-    return sorted(results, key=lambda r: order[r.name])
+class HubFetcher:
+    """Fetches components over the network: the Hub for the diffusion parts, insightface's model zoo
+    for antelopev2 (which reports no bytes and is cancelled only before it starts)."""
+
+    uses_network = True
+
+    def fetch(self, names: tuple[str, ...], models_dir: Path, *, on_bytes: ByteProgress,
+              cancel: CancelToken) -> list[DownloadResult]:
+        bars = byte_bar_class(on_bytes, cancel)
+        try:
+            if names == ("base",):
+                return [_download_base(bars)]
+            if set(names) <= {"controlnet", "mix"}:
+                return _download_faceme(list(names), bars)
+            if names == ("photomaker",):
+                return [_download_photomaker(bars)]
+            if names == ("antelopev2",):
+                return [_download_antelopev2(models_dir)]
+        except Exception as error:  # stopped by our cancel, however the downloader reports it
+            if cancel.cancelled:
+                raise Cancelled("download cancelled") from error
+            raise
+        raise ValueError(f"no download for {names}")
 
 
-def _sources(names: list[str]) -> str:
+def download_sources(names: list[str]) -> str:
     hosts = sorted({"huggingface.co" if component(n).source == "hf" else "github.com (insightface)" for n in names})
     return " and ".join(hosts)
 
@@ -122,7 +117,7 @@ def _check(name: str, path: Path) -> tuple[str, ...]:
     return tuple(report.warnings)
 
 
-def _download_base() -> DownloadResult:
+def _download_base(bars: type) -> DownloadResult:
     import huggingface_hub
 
     spec = component("base")
@@ -130,7 +125,7 @@ def _download_base() -> DownloadResult:
         repo_files = huggingface_hub.HfApi().list_repo_files(spec.repo_id, revision=spec.revision)
         files = base_weight_files(list(repo_files))
         snapshot = huggingface_hub.snapshot_download(
-            spec.repo_id, revision=spec.revision, allow_patterns=files, cache_dir=hf_hub_cache()
+            spec.repo_id, revision=spec.revision, allow_patterns=files, cache_dir=hf_hub_cache(), tqdm_class=bars
         )
     except _network_errors() as error:
         raise _unreachable(f"{spec.repo_id} from huggingface.co", error) from error
@@ -138,14 +133,15 @@ def _download_base() -> DownloadResult:
     return DownloadResult("base", "downloaded", path, _check("base", path))
 
 
-def _download_faceme(parts: list[str]) -> list[DownloadResult]:
+def _download_faceme(parts: list[str], bars: type) -> list[DownloadResult]:
     import huggingface_hub
 
     spec = component("controlnet")
     try:
         snapshot = Path(
             huggingface_hub.snapshot_download(
-                spec.repo_id, revision=spec.revision, allow_patterns=list(FACEME_PATTERNS), cache_dir=hf_hub_cache()
+                spec.repo_id, revision=spec.revision, allow_patterns=list(FACEME_PATTERNS), cache_dir=hf_hub_cache(),
+                tqdm_class=bars,
             )
         )
     except _network_errors() as error:
@@ -166,13 +162,13 @@ def _download_faceme(parts: list[str]) -> list[DownloadResult]:
     return results
 
 
-def _download_photomaker() -> DownloadResult:
+def _download_photomaker(bars: type) -> DownloadResult:
     import huggingface_hub
 
     spec = component("photomaker")
     try:
         path = huggingface_hub.hf_hub_download(
-            spec.repo_id, spec.allow_patterns[0], revision=spec.revision, cache_dir=hf_hub_cache()
+            spec.repo_id, spec.allow_patterns[0], revision=spec.revision, cache_dir=hf_hub_cache(), tqdm_class=bars
         )
     except _network_errors() as error:
         raise _unreachable(f"{spec.allow_patterns[0]} from {spec.repo_id} on huggingface.co", error) from error

@@ -20,7 +20,9 @@ from faceme_core.imageio import load_photo
 from faceme_core.library.types import FaceOutcome, PhotoOutcome, PhotoTask, TaskFace, TaskReference
 from faceme_core.restore.photo import FaceReport, FaceTarget
 from faceme_core.restore.references import ReferenceSet, load_reference
+from faceme_core.restore.sampling_progress import sampling_reporter
 from faceme_core.restore.session import RestoreSession
+from faceme_core.tasks import CancelToken, ProgressCallback, ignore_progress
 
 
 @dataclass(frozen=True)
@@ -43,21 +45,27 @@ class AlbumRestoreSettings:
 
 
 class AlbumRestorer:
-    """Callable per photo of a job: ``restorer(task) -> PhotoOutcome``; writes ``task.output_path``."""
+    """Callable per photo of a job: ``restorer(task, progress=..., cancel=...) -> PhotoOutcome``; writes
+    ``task.output_path``, or nothing when cancelled (``Cancelled`` between denoising steps)."""
 
     def __init__(self, session: RestoreSession, settings: AlbumRestoreSettings = AlbumRestoreSettings()):
         self.session = session
         self.settings = settings
         self._references: dict[tuple[TaskReference, ...], ReferenceSet] = {}
 
-    def __call__(self, task: PhotoTask) -> PhotoOutcome:
+    def __call__(self, task: PhotoTask, *, progress: ProgressCallback | None = None,
+                 cancel: CancelToken | None = None) -> PhotoOutcome:
+        cancel = cancel or CancelToken.never()
         photo = load_photo(task.photo_path)
         targets, target_faces, outcomes = [], [], {}
         for face in task.faces:
             detection = Detection(box=face.box, points=np.asarray(face.points, dtype=np.float32), score=1.0)
             reason = skip_reason(detection.eye_distance)
             if reason is not None:
-                outcomes[face.face_id] = FaceOutcome(face.face_id, "skipped", reason)
+                outcomes[face.face_id] = FaceOutcome(
+                    face.face_id, "skipped", reason, person_id=face.person_id, person=face.person_name,
+                    unavailable_references=face.unavailable_references,
+                )
                 continue
             references = self._reference_set(face.references)
             targets.append(FaceTarget(
@@ -69,6 +77,8 @@ class AlbumRestorer:
         # replaces files FaceMe wrote, never anyone else's (that photo then fails with the reason).
         outcome = self.session.restore_to_file(
             photo, targets, task.output_path, self.settings.restore, upscale=self.settings.upscale,
+            progress=sampling_reporter(progress or ignore_progress, task.photo_path.name),
+            cancel=lambda: cancel.cancelled,
         )
         for face, report in zip(target_faces, outcome.faces):
             outcomes[face.face_id] = _face_outcome(face, report)
@@ -101,10 +111,15 @@ def _face_outcome(face: TaskFace, report: FaceReport) -> FaceOutcome:
     unavailable = (f"; {face.unavailable_references} reference(s) could not be read (photo or file missing: "
                    "rescan, or check 'faceme refs list')") if face.unavailable_references else ""
     if report.blind:
-        return FaceOutcome(face.face_id, "blind", f"{who}: no usable references, restored blind{unavailable}")
-    identity = "" if report.identity_after is None else f", identity similarity {report.identity_after:.2f}"
-    return FaceOutcome(face.face_id, "references",
-                       f"{who}: {len(report.references)} reference(s){identity}{unavailable}")
+        mode, detail = "blind", f"{who}: no usable references, restored blind{unavailable}"
+    else:
+        identity = "" if report.identity_after is None else f", identity similarity {report.identity_after:.2f}"
+        mode, detail = "references", f"{who}: {len(report.references)} reference(s){identity}{unavailable}"
+    return FaceOutcome(
+        face.face_id, mode, detail, person_id=face.person_id, person=face.person_name,
+        references=tuple(report.references), unavailable_references=face.unavailable_references,
+        seed=report.seed, identity_before=report.identity_before, identity_after=report.identity_after,
+    )
 
 
 def open_album_restorer(settings: AlbumRestoreSettings, device: str | None = "auto", offload: bool = False,

@@ -20,6 +20,7 @@ from faceme_core.image_types import Photo
 from faceme_core.imageio import load_photo, save_photo
 from faceme_core.restore.photo import AlignedEmbedder, FaceReport, FaceTarget, aligned_face_embedder, restore_photo
 from faceme_core.restore.plan import LeftFace
+from faceme_core.tasks import Cancelled
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ class RestoreSession:
             photo, targets, self.restorer, options,
             upscale=upscale, embedder=self.embedder, progress=progress, cancel=cancel,
         )
+        if cancel is not None and cancel():  # cancelled after the last step: still write nothing
+            raise Cancelled("restoration cancelled")
         written = save_photo(result.photo, output, overwrite=overwrite)
         return PhotoOutcome(
             input=photo.path or Path(), output=written, faces=result.faces, left=tuple(left),

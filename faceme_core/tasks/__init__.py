@@ -5,6 +5,10 @@ that takes ``progress: ProgressCallback | None`` and ``cancel: CancelToken | Non
 ``TaskProgress`` events and, when the token is cancelled, stops at the next check by raising
 ``Cancelled`` (which is *not* a ``FaceMeError``: a user's cancel is never recorded as a failure).
 The CLI prints the events; the desktop app wraps the same functions in Qt workers.
+
+- ``restore_photos.restore_photos``: whole photos with one set of reference photos (``faceme restore``)
+- ``download_models.download_models``: model components, with byte progress (``faceme models download``)
+- ``faceme_core.library.jobs.run_job``: an album restore job (``faceme restore-album``)
 """
 
 from faceme_core.tasks.progress import (

@@ -12,7 +12,7 @@ from faceme_core.engine.prompt import add_time_ids, splice_identity
 from faceme_core.engine.restorer import FaceRequest, ProgressEvent
 from faceme_core.engine.samplers import build_scheduler, noising_scheduler
 from faceme_core.engine.sampling import Conditioning, denoise, identity_guidance, initial_latents
-from faceme_core.errors import CancelledError
+from faceme_core.tasks import Cancelled
 from tests.engine.helpers import smooth_face
 
 STEPS = 2
@@ -144,7 +144,7 @@ def test_cancel_between_steps(tiny_restorer, lq_faces):
     counter = CallCounter(tiny_restorer.unet)
     events: list[ProgressEvent] = []
     try:
-        with pytest.raises(CancelledError):
+        with pytest.raises(Cancelled):
             tiny_restorer([FaceRequest(lq_faces[0], None)], RestoreOptions(steps=5, seed=0),
                           progress=events.append, cancel=lambda: len(events) >= 2)
     finally:

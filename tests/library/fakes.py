@@ -6,7 +6,7 @@ from faceme_core.imageio import load_photo, save_photo
 from faceme_core.library.types import FaceOutcome, PhotoOutcome, PhotoTask
 
 
-def fake_restore(task: PhotoTask) -> PhotoOutcome:
+def fake_restore(task: PhotoTask, *, progress=None, cancel=None) -> PhotoOutcome:
     """Inverts each face box and writes the output the way the real restoration does (save_photo)."""
     photo = load_photo(task.photo_path)
     pixels = photo.pixels.copy()

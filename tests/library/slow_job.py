@@ -14,9 +14,9 @@ def main(library_path: str, job_id: int, delay: float) -> None:
     from faceme_core.library.library import Library
     from tests.library.fakes import fake_restore
 
-    def slow_restore(task):
+    def slow_restore(task, **kwargs):
         time.sleep(delay)
-        return fake_restore(task)
+        return fake_restore(task, **kwargs)
 
     with Library.open(library_path) as library:
         run_job(library, job_id, slow_restore)

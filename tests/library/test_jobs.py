@@ -16,6 +16,7 @@ from faceme_core.library import references
 from faceme_core.library.db import schema
 from faceme_core.library.scan import scan_folders
 from faceme_core.library.walk import OUTPUT_MARKER
+from faceme_core.tasks import Cancelled, CancelToken
 from tests.library.conftest import file_hashes
 from tests.library.fakes import fake_restore
 
@@ -27,11 +28,13 @@ class Recorder:
         self.interrupt_at = interrupt_at
         self.on_call = on_call
 
-    def __call__(self, task):
+    def __call__(self, task, *, progress=None, cancel=None):
         if self.interrupt_at is not None and len(self.done) == self.interrupt_at:
             raise KeyboardInterrupt  # the process dies in the middle of this photo
         if self.on_call:
             self.on_call(task)
+        if cancel is not None:
+            cancel.raise_if_cancelled()  # as the engine does between denoising steps
         self.done.append(task.photo_path.name)
         if self.fail_on and task.photo_path.name == self.fail_on:
             raise ValueError("the GPU caught fire")
@@ -135,11 +138,14 @@ def test_resume_after_a_crash_redoes_only_the_interrupted_photo(scanned, tmp_pat
     assert all(item.output_path.is_file() for item in items)
 
 
-def test_pause_stop_flag_and_cancel(scanned, tmp_path, library):
+def test_pause_cancel_token_and_cancel(scanned, tmp_path, library):
     job_id = jobs.create_job(scanned, tmp_path / "out")
-    restore = Recorder()
-    info = jobs.run_job(scanned, job_id, restore, should_stop=lambda: len(restore.done) >= 1)
-    assert (info.state, info.done) == ("paused", 1)
+    token = CancelToken()
+    restore = Recorder(on_call=lambda task: restore.done and token.cancel())  # cancelled during photo 2
+    with pytest.raises(Cancelled):
+        jobs.run_job(scanned, job_id, restore, cancel=token)
+    info = jobs.job_info(scanned, job_id)
+    assert (info.state, info.done, info.failed, info.pending) == ("paused", 1, 0, 4)
 
     # Paused from elsewhere (the desktop app, another process) while a photo is in progress.
     pauser = Recorder(on_call=lambda task: jobs.pause_job(library, job_id))
@@ -172,7 +178,7 @@ def test_a_second_runner_is_refused_while_the_first_one_runs(scanned, tmp_path):
     started, release = threading.Event(), threading.Event()
     calls = Counter()
 
-    def slow(task):
+    def slow(task, **_):
         calls[task.photo_path.name] += 1
         started.set()
         release.wait(30)
@@ -309,3 +315,88 @@ def test_a_job_whose_runner_died_is_listed_as_interrupted(scanned, tmp_path):
     _set_runner(scanned, job_id, f"{socket.gethostname()}:{int(gone.stdout)}:abc", time.time())
     assert jobs.job_info(scanned, job_id).state == "interrupted"
     assert jobs.run_job(scanned, job_id, fake_restore).state == "done"
+
+
+def _temp_files(folder):
+    return [p for p in folder.rglob("*") if p.name.endswith(".faceme-tmp")]
+
+
+def test_a_cancel_inside_a_photo_puts_it_back_and_the_resume_finishes(scanned, tmp_path):
+    out = tmp_path / "out"
+    job_id = jobs.create_job(scanned, out)
+    token = CancelToken()
+    first = Recorder(on_call=lambda task: first.done and token.cancel())  # Cancel pressed mid-photo 2
+    with pytest.raises(Cancelled):
+        jobs.run_job(scanned, job_id, first, cancel=token)
+
+    items = jobs.job_items(scanned, job_id)
+    assert [item.state for item in items] == ["done", "pending", "pending", "pending", "pending"]
+    assert all(item.error is None for item in items)  # a cancel is not a failure
+    assert not items[1].output_path.exists() and _temp_files(out) == []  # nothing half-written
+    assert jobs.job_info(scanned, job_id).state == "paused"
+
+    second = Recorder()
+    info = jobs.run_job(scanned, job_id, second)
+    assert (info.state, info.done, info.failed) == ("done", 5, 0)
+    assert sorted(first.done + second.done) == sorted(item.photo_path.name for item in items)  # none twice
+
+
+def test_a_kill_after_the_output_is_written_does_not_restore_the_photo_again(scanned, tmp_path):
+    job_id = jobs.create_job(scanned, tmp_path / "out")
+
+    def killed_before_the_commit(task, **kwargs):
+        fake_restore(task)  # the output is renamed into place ...
+        raise KeyboardInterrupt  # ... and the process dies before the database records it
+
+    with pytest.raises(KeyboardInterrupt):
+        jobs.run_job(scanned, job_id, killed_before_the_commit)
+    first = jobs.job_items(scanned, job_id)[0]
+    assert first.state == "running" and first.output_path.is_file()
+
+    resumed = Recorder()
+    info = jobs.run_job(scanned, job_id, resumed)
+    assert (info.state, info.done) == ("done", 5)
+    assert first.photo_path.name not in resumed.done and len(resumed.done) == 4
+
+
+def test_an_older_output_is_not_taken_for_the_interrupted_photos_own(scanned, tmp_path):
+    out = tmp_path / "out"
+    jobs.run_job(scanned, jobs.create_job(scanned, out), fake_restore)  # earlier FaceMe outputs in out/
+    job_id = jobs.create_job(scanned, out)
+    with pytest.raises(KeyboardInterrupt):  # killed in the middle of the first photo, before writing
+        jobs.run_job(scanned, job_id, Recorder(interrupt_at=0))
+
+    resumed = Recorder()
+    jobs.run_job(scanned, job_id, resumed)
+    assert len(resumed.done) == 5  # the first photo is redone: the file there was the old job's
+
+
+def test_failed_photos_are_retried_only_when_asked(scanned, tmp_path):
+    job_id = jobs.create_job(scanned, tmp_path / "out")
+    jobs.run_job(scanned, job_id, Recorder(fail_on="band_four_b.jpg"))
+    again = Recorder()
+    assert jobs.run_job(scanned, job_id, again).failed == 1 and again.done == []  # --resume leaves failures
+
+    assert jobs.retry_failed(scanned, job_id) == 1
+    info = jobs.job_info(scanned, job_id)
+    assert (info.state, info.failed, info.pending) == ("paused", 0, 1)
+    retried = Recorder()
+    info = jobs.run_job(scanned, job_id, retried)
+    assert (info.state, info.done, info.failed) == ("done", 5, 0) and retried.done == ["band_four_b.jpg"]
+    assert jobs.retry_failed(scanned, job_id) == 0
+    jobs.cancel_job(scanned, jobs.create_job(scanned, tmp_path / "out2"))
+    with pytest.raises(LibraryError, match="was cancelled"):
+        jobs.retry_failed(scanned, 2)
+
+
+def test_face_outcomes_of_items_written_before_the_structured_fields_still_read(scanned, tmp_path):
+    import json
+
+    job_id = jobs.create_job(scanned, tmp_path / "out")
+    jobs.run_job(scanned, job_id, fake_restore)
+    old_report = json.dumps([{"face_id": 7, "mode": "blind", "detail": "Anna: no usable references"}])
+    with scanned.transaction() as conn:
+        conn.execute(update(schema.job_items).where(schema.job_items.c.job_id == job_id).values(report=old_report))
+    (face,) = jobs.job_items(scanned, job_id)[0].faces
+    assert (face.face_id, face.mode, face.detail) == (7, "blind", "Anna: no usable references")
+    assert (face.person, face.seed, face.identity_after, face.references) == (None, None, None, ())

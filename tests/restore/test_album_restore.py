@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from faceme_core.cli.main import main
+from faceme_core.imageio import is_faceme_output
+from faceme_core.library.walk import OUTPUT_MARKER
 
 REPO = Path(__file__).resolve().parents[2]
 ALBUM_PHOTOS = {"two_boys.jpg": "two_boys.jpg", "boy_at_railing_lowres.jpg": "sub/boy.jpg",
@@ -77,6 +79,9 @@ def test_restore_album_uses_each_persons_references_and_never_touches_originals(
     modes = sorted(face["mode"] for face in items["two_boys.jpg"]["faces"])
     assert modes == ["blind", "references"]  # the boy with his reference, the other boy blind
     assert [face["mode"] for face in items["boy.jpg"]["faces"]] == ["references"]
+    (face,) = items["boy.jpg"]["faces"]  # the same facts as fields, for programs
+    assert face["person_id"] == boy and face["seed"] == 0 and face["references"][0].startswith("face ")
+    assert -1.0 <= face["identity_before"] <= 1.0 and -1.0 <= face["identity_after"] <= 1.0
 
 
 def test_restore_album_never_overwrites_a_file_it_did_not_write(tiny_models, album, tmp_path, capsys, monkeypatch):
@@ -94,6 +99,12 @@ def test_restore_album_never_overwrites_a_file_it_did_not_write(tiny_models, alb
     items = {Path(item["photo"]).name: item for item in json.loads(out)}
     assert items["two_boys.jpg"]["state"] == "failed" and "FaceMe did not write" in items["two_boys.jpg"]["error"]
     assert items["boy.jpg"]["state"] == "done"  # the job went on
+
+    users_file.unlink()  # the user moved their file away: try the failed photo again
+    code, out, err = cli(capsys, "restore-album", "--retry-failed", "1", "--library", str(library))
+    assert code == 0, err
+    assert "1 failed photo(s) will be tried again" in out and "2/2 photos restored" in out
+    assert is_faceme_output(users_file)
 
 
 def job_items(library: Path) -> list[tuple[str, Path]]:
@@ -160,3 +171,41 @@ def test_unreadable_references_and_photos_changed_since_the_scan_are_reported(
     assert items["boy.jpg"]["state"] == "failed" and "changed since the last scan" in items["boy.jpg"]["error"]
     boy_face = next(face for face in items["two_boys.jpg"]["faces"] if face["mode"] == "references")
     assert "1 reference(s)" in boy_face["detail"] and "1 reference(s) could not be read" in boy_face["detail"]
+
+
+def test_a_cancel_mid_sampling_leaves_the_photo_pending_and_the_resume_finishes(tiny_models, album, tmp_path, capsys):
+    from faceme_core.engine.options import RestoreOptions
+    from faceme_core.library import jobs
+    from faceme_core.library.library import Library
+    from faceme_core.restore.album_adapter import AlbumRestoreSettings, AlbumRestorer
+    from faceme_core.restore.session import RestoreSession
+    from faceme_core.tasks import Cancelled, CancelToken
+
+    library_path = tmp_path / "library.sqlite"
+    boy = scan_and_give_the_boy_a_reference(capsys, album, library_path)
+    out_dir = tmp_path / "restored"
+    restorer = AlbumRestorer(RestoreSession.open(tiny_models, device="cpu"),
+                             AlbumRestoreSettings(RestoreOptions(steps=5, seed=0)))
+    token = CancelToken()
+    steps = []
+
+    def progress(event):
+        if event.stage == "sampling":
+            steps.append(event.done)
+            if event.done == 2:
+                token.cancel()  # Cancel pressed at step 2 of the first face of the first photo
+
+    with Library.open(library_path) as library:
+        job_id = jobs.create_job(library, out_dir, people=[boy])
+        with pytest.raises(Cancelled):
+            jobs.run_job(library, job_id, restorer, progress=progress, cancel=token)
+        assert steps == [1, 2]
+        items = jobs.job_items(library, job_id)
+        assert [item.state for item in items] == ["pending", "pending"]
+        assert all(item.error is None for item in items)
+        assert [p for p in out_dir.rglob("*") if p.is_file() and p.name != OUTPUT_MARKER] == []
+        assert jobs.job_info(library, job_id).state == "paused"
+
+        info = jobs.run_job(library, job_id, restorer)
+        assert (info.state, info.done, info.failed) == ("done", 2, 0)
+        assert all(item.output_path.is_file() for item in jobs.job_items(library, job_id))
