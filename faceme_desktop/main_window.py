@@ -24,6 +24,7 @@ from faceme_desktop.status_progress import StatusProgress
 from faceme_desktop.thumbnails import ThumbnailLoader
 from faceme_desktop.views.people_view import PeopleView
 from faceme_desktop.views.photos_view import PhotosView
+from faceme_desktop.restore_wiring import install_restore_parts
 from faceme_desktop.views.restore_view import RestoreView
 from faceme_desktop.views.review_view import ReviewView
 from faceme_desktop.views.welcome_view import WelcomeView
@@ -85,7 +86,7 @@ class MainWindow(QMainWindow):
         self.photos = PhotosView(session, self.loader)
         self.people = PeopleView(session, self.loader)
         self.review = ReviewView(session, self.loader)
-        self.restore = RestoreView()
+        self.restore = RestoreView(session, settings, analyzer=analyzer)  # part 2: restore
         self.restore.add_photos(list(photos))
         self.photos.open_person.connect(self.open_person)
         self.people.open_photo.connect(self.open_photo)
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.actions_by_name = {}
         self._build_menus()
+        install_restore_parts(self)  # part 2: Jobs tab, Models dialog, restore actions
         session.undo_state.connect(self._on_undo_state)
         session.refresh_undo_state()
         self.resize(1200, 800)
@@ -225,6 +227,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.scans.cancel()
+        self.jobs.stop_and_wait()  # part 2: a running job pauses, resumable next time
+        self.restore.controller.cancel()
         if self.scans.task is not None and self.scans.task.running:
             from PySide6.QtCore import QThreadPool
 

@@ -1,0 +1,121 @@
+"""The Restore view through the window: a drop lists the photo's faces; Run restores and opens the
+compare view; Save as writes an output and its sidecar; Cancel mid-sampling writes nothing; a face
+left untouched keeps its pixels bit-identical (tiny models, so the restored pixels are noise)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from sqlalchemy import func, select
+
+from faceme_core.faces.paste import crop_to_output_matrix, warped_square_box
+from faceme_core.imageio import load_photo
+from faceme_core.library.db import schema
+from faceme_core.restore.provenance import read_sidecar
+from tests.desktop.conftest import open_library
+from tests.desktop.restore_support import tiny_engine, tiny_models_dir  # noqa: F401 - fixtures
+
+PHOTO = "two_boys.jpg"
+
+
+def drop_files(widget, paths) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    widget.dropEvent(event)
+
+
+def faces_in_library(library_path, photo) -> int:
+    with open_library(library_path) as library, library.reading() as conn:
+        photo_id = conn.execute(select(schema.photos.c.id).where(schema.photos.c.path == str(photo))).scalar_one()
+        return conn.execute(select(func.count()).where(schema.faces.c.photo_id == photo_id)).scalar_one()
+
+
+@pytest.fixture
+def restore_window(make_window, scanned_library, gui_album, analyzer, tiny_engine, qtbot):
+    window = make_window(scanned_library, analyzer=analyzer)
+    view = window.restore
+    view.controller.session_factory = lambda: tiny_engine
+    view.confirm_warnings = lambda warnings: True
+    drop_files(window, [gui_album / PHOTO])
+    qtbot.waitUntil(lambda: view.setup is not None and len(view.cards) == len(view.setup.faces), timeout=10_000)
+    view.steps.setValue(2)
+    view.random_seed.setChecked(False)
+    view.seed.setValue(7)
+    return window
+
+
+def test_a_dropped_photo_opens_the_restore_view_with_its_faces(restore_window, scanned_library, gui_album, qtbot):
+    view = restore_window.restore
+    assert restore_window.stack.currentWidget() is view
+    expected = faces_in_library(scanned_library, gui_album / PHOTO)
+    assert expected >= 2 and len(view.setup.faces) == expected and len(view.cards) == expected
+    assert view.setup.photo_id is not None  # the library's faces and people, not a new detection
+    for card, face in zip(view.cards, view.setup.faces):
+        assert card.badge.text() in ("named by you", "guessed", "no person")
+        assert card.person.currentData() == face.person_id
+    qtbot.waitUntil(lambda: view.cards[0].crop.pixmap() is not None and not view.cards[0].crop.pixmap().isNull())
+
+
+def test_run_restores_through_the_gui_opens_compare_and_save_writes_output_and_sidecar(restore_window, gui_album, qtbot, tmp_path):
+    view = restore_window.restore
+    steps = []
+    view.controller.started.connect(lambda task: task.progress.connect(
+        lambda e: e.stage == "sampling" and steps.append((e.done, e.total))))
+    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.pages.currentWidget() is view.compare, timeout=60_000)
+    result = view.results[gui_album / PHOTO]
+    assert (2, 2) in steps  # per-step progress reached the view
+    assert view.compare.faces.rowCount() == len(result.setup.faces)
+    assert result.photo.pixels.shape == result.original.pixels.shape
+    assert {f.restored.report.seed for f in result.faces} == {7}
+
+    output = tmp_path / "out" / "boys-restored.png"
+    output.parent.mkdir()
+    view.choose_output = lambda suggested: output
+    qtbot.mouseClick(view.compare.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(output.is_file, timeout=10_000)
+    qtbot.waitUntil(lambda: (output.parent / (output.name + ".faceme.json")).is_file(), timeout=5000)
+    record = read_sidecar(output)
+    assert record["settings"]["seed"] == 7 and len(record["faces"]) == len(result.setup.faces)
+    assert np.array_equal(load_photo(output).pixels, result.photo.pixels)
+
+
+def test_cancel_mid_sampling_leaves_no_output(restore_window, gui_album, qtbot, tmp_path):
+    view = restore_window.restore
+    view.steps.setValue(400)
+    before = sorted(p.name for p in gui_album.iterdir())
+    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "step 2/400" in view.progress_label.text(), timeout=60_000)
+    with qtbot.waitSignal(view.controller.cancelled, timeout=20_000):
+        qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    assert "nothing was written" in view.progress_label.text()
+    assert view.results == {} and view.pages.currentWidget() is not view.compare
+    assert sorted(p.name for p in gui_album.iterdir()) == before  # nothing beside the photo either
+
+
+def test_a_face_left_untouched_keeps_its_pixels_bit_identical(restore_window, gui_album, qtbot):
+    view = restore_window.restore
+    card = view.cards[0]
+    qtbot.mouseClick(card.findChild(type(card.modes.buttons()[0]), "mode_untouched"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.setup.faces[0].mode == "untouched")
+    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.pages.currentWidget() is view.compare, timeout=60_000)
+    result = view.results[gui_album / PHOTO]
+    assert 0 not in {f.choice.index for f in result.faces} and result.faces  # the others were restored
+    original, restored = result.original.pixels, result.photo.pixels
+    touched = np.zeros(original.shape[:2], bool)  # where a restored face may have been pasted
+    for face in result.faces:
+        box = warped_square_box(crop_to_output_matrix(face.restored.face.matrix, 1), face.restored.face.size,
+                                original.shape[1], original.shape[0])
+        x0, y0, x1, y1 = box
+        touched[y0:y1, x0:x1] = True
+    x0, y0, x1, y1 = (int(v) for v in result.setup.faces[0].box)
+    region = np.zeros_like(touched)
+    region[max(0, y0):y1, max(0, x0):x1] = True
+    untouched = region & ~touched
+    assert untouched.sum() > 0.5 * region.sum()  # most of the face is away from the others
+    assert np.array_equal(original[untouched], restored[untouched])
