@@ -55,8 +55,8 @@ class CompareView(QWidget):
         self._split_before_flip: float | None = None
 
         self.split_view = SplitView()
-        self.left_view = SplitView(show_handle=False)
-        self.right_view = SplitView(show_handle=False)
+        self.left_view = SplitView(show_handle=False, split=1.0)  # the original only
+        self.right_view = SplitView(show_handle=False, split=0.0)  # the result only
         sync_views(self.left_view, self.right_view)
         side = QSplitter()
         side.addWidget(self.left_view)
@@ -111,6 +111,7 @@ class CompareView(QWidget):
         split.addWidget(self.faces)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
+        split.setSizes([700, 2 * (THUMB + 8) + 30])  # the images get the room; the table shows two faces
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(split, 1)
@@ -128,9 +129,7 @@ class CompareView(QWidget):
         self._after = qimage_from_photo(result.photo)
         self.split_view.set_images(self._before, self._after)
         self.left_view.set_images(self._before, self._after)
-        self.left_view.set_split(1.0)
         self.right_view.set_images(self._before, self._after)
-        self.right_view.set_split(0.0)
         self._fill_faces(result, references or {})
         if first:
             self.fit()

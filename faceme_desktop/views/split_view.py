@@ -42,7 +42,7 @@ class SplitView(QGraphicsView):
     split_changed = Signal(float)  # the split as a fraction of the width
     zoomed = Signal(float)  # a zoom factor applied (side-by-side views apply it too)
 
-    def __init__(self, parent=None, *, show_handle: bool = True):
+    def __init__(self, parent=None, *, show_handle: bool = True, split: float = 0.5):
         super().__init__(parent)
         self.setObjectName("splitView")
         self.setScene(QGraphicsScene(self))
@@ -62,10 +62,11 @@ class SplitView(QGraphicsView):
         self.handle.setZValue(10)
         self.scene().addItem(self.handle)
         self._show_handle = show_handle
-        self._fraction = 0.5
+        self._fraction = split
         self._dragging = False
         self._width = 0.0
         self._height = 0.0
+        self._fitted = True  # keep the whole image in view on resize until the user zooms
 
     # --- content -----------------------------------------------------------------------------------------
     def set_images(self, before: QImage, after: QImage) -> None:
@@ -97,10 +98,17 @@ class SplitView(QGraphicsView):
         self.split_changed.emit(self._fraction)
 
     def fit(self) -> None:
+        self._fitted = True
         self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
 
     def zoom(self, factor: float) -> None:
+        self._fitted = False
         self.scale(factor, factor)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._fitted:  # a view laid out after its image arrived (a page not shown yet) fits now
+            self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
 
     # --- mouse: drag the split, wheel zooms ----------------------------------------------------------------
     def _near_handle(self, pos) -> bool:
