@@ -160,7 +160,8 @@ class ModelsDialog(QDialog):
     def refresh(self, deep: bool = False) -> None:
         from superqt.utils import create_worker
 
-        self.progress_label.setText("Verifying every file..." if deep else "")
+        if deep:
+            self.progress_label.setText("Verifying every file...")
         worker = create_worker(status_rows, self.models_dir, deep, _start_thread=False,
                                _connect={"returned": self._on_statuses, "errored": lambda e: show_error(self, e)})
         worker.start()
