@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 from faceme_core.library.library import Library
 from faceme_desktop.error_dialog import show_error
 from faceme_desktop.logging_setup import setup_logging
+from faceme_desktop.pyside_fixes import keep_none_alive
 from faceme_desktop.settings import AppSettings, configure_application_names
 from faceme_desktop.start_options import StartOptions, parse_start_options
 from faceme_desktop.theme import ThemeWatcher
@@ -76,6 +77,7 @@ def build_window(start: StartOptions, settings: AppSettings, analyzer=None):
 
 
 def create_application(argv: list[str]) -> QApplication:
+    keep_none_alive()  # before any Qt call: see pyside_fixes
     configure_application_names()
     app = QApplication.instance() or QApplication(argv)
     QGuiApplication.setDesktopFileName("faceme-desktop")  # ties the window to resources' .desktop file

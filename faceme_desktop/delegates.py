@@ -54,15 +54,17 @@ class ThumbnailDelegate(QStyledItemDelegate):
         )
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
-            logical = pixmap.size() / pixmap.devicePixelRatio()
-            target = QRect(0, 0, logical.width(), logical.height())
+            # Fit the cell, small face crops scaled up too: every card in a grid has the same size.
+            fitted = pixmap.size().scaled(image_rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, fitted.width(), fitted.height())
             target.moveCenter(image_rect.center())
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawPixmap(target, pixmap)
         else:  # loading (or unreadable): a quiet placeholder of the same size
+            target = image_rect
             painter.fillRect(image_rect, palette.color(QPalette.ColorRole.Midlight))
         if self.badge:
-            self._paint_badge(painter, image_rect, index)
+            self._paint_badge(painter, target, index)
         if self.caption:
             text_rect = QRect(
                 option.rect.left() + PADDING, image_rect.bottom() + 2, self.thumbnail_size, CAPTION_HEIGHT
@@ -94,3 +96,18 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.drawRoundedRect(badge, 9, 9)
         painter.setPen(QColor("white"))
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+
+
+class CompactDelegate(QStyledItemDelegate):
+    """A plain list row whose thumbnail is drawn small (the drop-target list of people)."""
+
+    def __init__(self, icon_size: int = 36, parent=None):
+        super().__init__(parent)
+        self.icon_size = icon_size
+
+    def initStyleOption(self, option, index) -> None:  # noqa: N802
+        super().initStyleOption(option, index)
+        option.decorationSize = QSize(self.icon_size, self.icon_size)  # the model's covers are large
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802
+        return QSize(option.rect.width() if option else 150, self.icon_size + 6)

@@ -125,7 +125,10 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         self.show_view("restore" if photos else "photos")
         session.query(core_queries.photo_count, on_result=self._on_photo_count)
-        session.query(core_queries.better_embedding_model, settings.face_backend, on_result=self._on_better_model, on_error=lambda _e: None)
+        session.query(
+            core_queries.better_embedding_model, settings.face_backend, on_result=self._on_better_model,
+            on_error=lambda _e: None, slow=True,
+        )
 
     # --- menus --------------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -169,13 +172,14 @@ class MainWindow(QMainWindow):
     # --- navigation ----------------------------------------------------------------------------------
     def show_view(self, key: str) -> None:
         self.stack.setCurrentWidget(self.views[key])
-        if key != "welcome":
-            self.sidebar.blockSignals(True)
-            self.sidebar.select(key)
-            self.sidebar.blockSignals(False)
+        self.sidebar.blockSignals(True)
+        self.sidebar.select("photos" if key == "welcome" else key)  # welcome: the empty album's Photos
+        self.sidebar.blockSignals(False)
 
     def _on_sidebar(self, row: int) -> None:
         key = self.sidebar.item(row).data(256) if row >= 0 else None
+        if key == "photos" and self.stack.currentWidget() is self.welcome:
+            return  # still nothing to show but the welcome
         if key:
             self.show_view(key)
 

@@ -64,6 +64,10 @@ class LibrarySession(QObject):
         self._relay = _Relay(self)
         self._reads = QThreadPool(self)
         self._reads.setMaxThreadCount(2)
+        # Slow reads (review queues over every face, reference suggestions, model checks) get their
+        # own thread, so they never hold up the page reads a scrolling grid waits for.
+        self._slow_reads = QThreadPool(self)
+        self._slow_reads.setMaxThreadCount(1)
         self._writes = QThreadPool(self)  # one thread: edits run in the order the user made them
         self._writes.setMaxThreadCount(1)
         self._revision = library.revision()
@@ -84,9 +88,14 @@ class LibrarySession(QObject):
             self.changed.emit()
             self.query(undo.state, on_result=self.undo_state.emit)
 
-    def query(self, fn: Callable[..., Any], *args, on_result: ResultCallback, on_error: ResultCallback | None = None) -> None:
-        """Run ``fn(library, *args)`` on a pool thread; ``on_result(value)`` on the GUI thread."""
-        self._reads.start(_Job(self._relay, lambda: fn(self.library, *args), on_result, on_error or self.error.emit))
+    def query(
+        self, fn: Callable[..., Any], *args, on_result: ResultCallback, on_error: ResultCallback | None = None,
+        slow: bool = False,
+    ) -> None:
+        """Run ``fn(library, *args)`` on a pool thread; ``on_result(value)`` on the GUI thread.
+        ``slow``: a read that may take seconds (it queues behind other slow reads only)."""
+        pool = self._slow_reads if slow else self._reads
+        pool.start(_Job(self._relay, lambda: fn(self.library, *args), on_result, on_error or self.error.emit))
 
     def edit(self, description: str, fn: Callable[..., Any], *args, on_result: ResultCallback | None = None, **kwargs) -> None:
         """Run the core edit ``fn(library, *args, **kwargs)`` in order with the other edits."""
@@ -120,7 +129,7 @@ class LibrarySession(QObject):
 
     def wait_idle(self, msecs: int = 5000) -> bool:
         """Wait for background reads and edits (closing the window; tests)."""
-        return self._writes.waitForDone(msecs) and self._reads.waitForDone(msecs)
+        return all(pool.waitForDone(msecs) for pool in (self._writes, self._reads, self._slow_reads))
 
     def close(self) -> None:
         """Stop watching, finish pending work and close the library (the session owns it)."""

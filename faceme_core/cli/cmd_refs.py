@@ -78,9 +78,15 @@ def run(args: argparse.Namespace):
             for face_id in args.face:
                 ref_id = references.add_face_reference(library, args.person, face_id).reference_id
                 print(f"reference {ref_id}: face {face_id}")
+            analyzer = references.analyzer_for_library(library) if args.file else None
             for path in args.file:
-                ref_id = references.add_file_reference(library, args.person, path).reference_id
-                print(f"reference {ref_id}: {path}")
+                added = references.add_file_reference(library, args.person, path, analyzer=analyzer)
+                print(f"reference {added.change.reference_id}: {path}")
+                check = added.check
+                if check.looks_like_someone_else:
+                    print(f"warning: the face in {path} looks like someone else (similarity {check.similarity:.2f} to "
+                          f"this person's faces, below {check.threshold:.2f}); remove it with 'faceme refs remove "
+                          f"{added.change.reference_id}' if it is not them")
             if args.file:  # the face is found at restore time: say which one it will be
                 print("from an image file the largest face is used: crop group photos to the person first")
         elif args.action == "remove":

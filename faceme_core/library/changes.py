@@ -40,16 +40,28 @@ class LibraryChange:
 
 NO_CHANGE = LibraryChange()
 
-# Where each journaled table's rows name a person and a face: (table, person column, face column),
+# Where each journaled table's rows name people and a face,
 # as positions in migrations.JOURNALED_COLUMNS.
-_PERSON_COLUMN = {"people": 0, "assignments": 1, "rejections": 1, "person_refs": 1}
+_PERSON_COLUMNS = {
+    "people": (0,),
+    "assignments": (1,),
+    "rejections": (1,),
+    "person_refs": (1,),
+    "distinct_people": (0, 1),
+}
 _FACE_COLUMN = {"assignments": 0, "rejections": 0, "person_refs": 2}
 
 
 # Positions of each journaled table's primary key, and of the times it records (when a row was made:
 # a row deleted and made again with the same content but a new time is no change to a view).
-_KEY_COLUMNS = {"people": (0,), "assignments": (0,), "rejections": (0, 1), "person_refs": (0,)}
-_TIME_COLUMN = {"people": 4, "assignments": 3, "rejections": 2, "person_refs": 4}
+_KEY_COLUMNS = {
+    "people": (0,),
+    "assignments": (0,),
+    "rejections": (0, 1),
+    "person_refs": (0,),
+    "distinct_people": (0, 1),
+}
+_TIME_COLUMN = {"people": 4, "assignments": 3, "rejections": 2, "person_refs": 4, "distinct_people": 2}
 
 Row = tuple[str, tuple, tuple]  # table, old values (empty for an insert), new values (empty for a delete)
 
@@ -84,9 +96,9 @@ def change_of_rows(conn: Connection, rows: Iterable[Row]) -> LibraryChange:
         for values in (old, new):
             if not values:
                 continue
-            person = values[_PERSON_COLUMN[table]]
-            if person is not None:
-                people.add(int(person))
+            for column in _PERSON_COLUMNS[table]:
+                if values[column] is not None:
+                    people.add(int(values[column]))
             face_column = _FACE_COLUMN.get(table)
             if face_column is not None and values[face_column] is not None:
                 faces.add(int(values[face_column]))

@@ -260,15 +260,21 @@ def merge_people(library: Library, target: PersonKey, sources: list[PersonKey]) 
             for person_id in source_ids:
                 _drop_face_from_person(conn, face_id, person_id)
         # A merge says all these faces are one person: lock them so a re-cluster keeps them together.
+        # One statement for them all (a merge of two large people moves thousands of faces); none of
+        # them is rejected from the target (those were refused above), so no rejection to lift.
         merged = [face_id for face_id in face_ids if face_id not in refused]
-        for face_id in merged:
-            _set_user_assignment(conn, face_id, target_id)
+        conn.execute(
+            update(assignments)
+            .where(assignments.c.person_id.in_(involved), assignments.c.face_id.not_in(sorted(refused)))
+            .values(person_id=target_id, source="user", assigned_at=time.time())
+        )
         conn.execute(
             update(schema.person_refs).where(schema.person_refs.c.person_id.in_(source_ids)).values(person_id=target_id)
         )
         # "Not S" becomes "not the merged person", except for faces the merge itself puts there.
         rejected = conn.execute(select(schema.rejections).where(schema.rejections.c.person_id.in_(source_ids))).all()
-        for row in (r for r in rejected if r.face_id not in set(merged)):
+        merged_set = set(merged)
+        for row in (r for r in rejected if r.face_id not in merged_set):
             conn.execute(
                 sqlite_insert(schema.rejections)
                 .values(face_id=row.face_id, person_id=target_id, created_at=row.created_at)

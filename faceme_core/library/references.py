@@ -7,19 +7,21 @@ used until the user accepts it with ``add_face_reference``.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Connection, delete, insert, select
 
 from faceme_core.errors import LibraryError
+from faceme_core.library import clustering
 from faceme_core.library.changes import LibraryChange
 from faceme_core.library.db import schema
 from faceme_core.library.db.codec import blob_to_vector
 from faceme_core.library.ids import in_range
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, display_name, pin_face, resolve_person
+from faceme_core.library.review import review_margin
 from faceme_core.library.types import Reference, Suggestion
 from faceme_core.library.undo import journaled
 
@@ -110,14 +112,86 @@ def add_face_reference(library: Library, person: PersonKey, face_id: int) -> Lib
     return replace(edit.change, person_id=person_id, reference_id=reference_id)
 
 
-def add_file_reference(library: Library, person: PersonKey, path: Path | str) -> LibraryChange:
-    """Use an external image file (e.g. a good portrait not in the album) as a reference."""
+@dataclass(frozen=True)
+class ReferenceCheck:
+    """How an image file's face compares with the person it is added to.
+
+    similarity: cosine of the file's face to the most similar of the person's album faces (None when
+        the person has no album face embedded with the same model to compare with).
+    threshold: below it the face looks like someone else: the model's join threshold minus its
+        review margin (dlib 0.91: Einstein scores 0.83 against Audrey Hepburn's album portrait,
+        her own portraits 0.96; ArcFace 0.30, restore matching's own threshold).
+    """
+
+    similarity: float | None
+    threshold: float | None
+
+    @property
+    def looks_like_someone_else(self) -> bool:
+        return self.similarity is not None and self.threshold is not None and self.similarity < self.threshold
+
+
+@dataclass(frozen=True)
+class FileReferenceAdded:
+    change: LibraryChange
+    check: ReferenceCheck
+
+
+def analyzer_for_library(library: Library):
+    """A face analyzer whose embeddings compare with the library's (its model's backend)."""
+    from faceme_core.faces import analyzer as analyzer_module
+    from faceme_core.library.scan import ACTIVE_MODEL_KEY
+
+    model_id = library.get_meta(ACTIVE_MODEL_KEY) or ""
+    backend = model_id.split("/", 1)[0] if model_id.split("/", 1)[0] in ("dlib", "insightface") else "auto"
+    return analyzer_module.create_analyzer(backend)
+
+
+def check_reference_file(library: Library, person: PersonKey, path: Path | str, analyzer=None) -> ReferenceCheck:
+    """Read the whole image (a truncated or damaged file is refused now, not at every restore),
+    find its face (refused when there is none: a reference must show a face) and compare it with the
+    person's album faces. ``analyzer``: default ``analyzer_for_library``."""
     from faceme_core import imageio
+    from faceme_core.restore.references import pick_reference_face
 
     file_path = Path(path).expanduser().absolute()
     if not file_path.is_file():
         raise LibraryError(f"{path}: no such image file")
-    imageio.probe_photo(file_path)  # refuses unreadable or unsupported files now, not at restore time
+    photo = imageio.load_photo(file_path)  # decodes every pixel: refuses truncated and damaged files
+    analyzer = analyzer if analyzer is not None else analyzer_for_library(library)
+    faces = analyzer.analyze(photo).faces
+    if not faces:
+        raise LibraryError(f"{path}: no face large enough to use as a reference was found in this image")
+    face = faces[pick_reference_face(faces, None)]  # the face a restore will use: the largest
+    model_id = face.embedding.model_id
+    vector = np.asarray(face.embedding.vector, dtype=np.float64)
+    vector /= max(float(np.linalg.norm(vector)), 1e-12)
+    with library.reading() as conn:
+        person_id = resolve_person(conn, person)
+        blobs = conn.execute(
+            select(schema.embeddings.c.vector)
+            .join(schema.assignments, schema.assignments.c.face_id == schema.embeddings.c.face_id)
+            .where(schema.assignments.c.person_id == person_id, schema.embeddings.c.model_id == model_id)
+        ).scalars().all()
+    try:
+        threshold = clustering.params_for_model(model_id).join_similarity - review_margin(model_id)
+    except ValueError:
+        threshold = None
+    if not blobs:
+        return ReferenceCheck(similarity=None, threshold=threshold)
+    members = np.stack([blob_to_vector(blob) for blob in blobs]).astype(np.float64)
+    members /= np.maximum(np.linalg.norm(members, axis=1, keepdims=True), 1e-12)
+    return ReferenceCheck(similarity=float((members @ vector).max()), threshold=threshold)
+
+
+def add_file_reference(
+    library: Library, person: PersonKey, path: Path | str, *, analyzer=None
+) -> FileReferenceAdded:
+    """Use an external image file (e.g. a good portrait not in the album) as a reference. Refuses a
+    file that cannot be fully read or shows no face; one that looks like someone else is added and
+    flagged (``check.looks_like_someone_else``, with its similarity) for the caller to say so."""
+    check = check_reference_file(library, person, path, analyzer)
+    file_path = Path(path).expanduser().absolute()
     refs = schema.person_refs
     with journaled(library) as edit:
         conn = edit.conn
@@ -130,7 +204,7 @@ def add_file_reference(library: Library, person: PersonKey, path: Path | str) ->
             reference_id = conn.execute(
                 insert(refs).values(person_id=person_id, file_path=str(file_path), added_at=time.time())
             ).inserted_primary_key[0]
-    return replace(edit.change, person_id=person_id, reference_id=reference_id)
+    return FileReferenceAdded(change=replace(edit.change, person_id=person_id, reference_id=reference_id), check=check)
 
 
 def remove_reference(library: Library, reference_id: int) -> LibraryChange:

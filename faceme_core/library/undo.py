@@ -2,7 +2,7 @@
 
 Every decision (rename, merge, move, reject, hide, cover, reference add/remove, regrouping) runs
 inside ``journaled``: database triggers (migration 4) record the old and new image of every row of
-``people``, ``assignments``, ``rejections`` and ``person_refs`` the edit changed, foreign-key
+``people``, ``assignments``, ``rejections``, ``person_refs`` and ``distinct_people`` the edit changed, foreign-key
 cascades included, in the edit's own transaction. Undo writes the old images back (last row first),
 redo the new ones; both are one transaction. The journal is in the database, so it survives a
 restart, and it is a stack: undo takes the newest decision, and a new decision clears the redo side.
@@ -27,11 +27,27 @@ from faceme_core.library.library import Library
 # Decisions kept for undo; older ones are forgotten (a regrouping of a large album records a row per face).
 MAX_ENTRIES = 200
 
-_PRIMARY_KEY = {"people": ("id",), "assignments": ("face_id",), "rejections": ("face_id", "person_id"), "person_refs": ("id",)}
-# Columns naming a face or a person that must exist; (column, required) - an optional one becomes NULL.
-_FACE_COLUMNS = {"people": ("cover_face_id", False), "assignments": ("face_id", True),
-                 "rejections": ("face_id", True), "person_refs": ("face_id", True)}
-_PERSON_COLUMNS = {"assignments": "person_id", "rejections": "person_id", "person_refs": "person_id"}
+_PRIMARY_KEY = {
+    "people": ("id",),
+    "assignments": ("face_id",),
+    "rejections": ("face_id", "person_id"),
+    "person_refs": ("id",),
+    "distinct_people": ("person_a", "person_b"),
+}
+# Columns naming a face or people that must exist; for faces (column, required): an optional face
+# that is gone becomes NULL.
+_FACE_COLUMNS = {
+    "people": ("cover_face_id", False),
+    "assignments": ("face_id", True),
+    "rejections": ("face_id", True),
+    "person_refs": ("face_id", True),
+}
+_PERSON_COLUMNS = {
+    "assignments": ("person_id",),
+    "rejections": ("person_id",),
+    "person_refs": ("person_id",),
+    "distinct_people": ("person_a", "person_b"),
+}
 
 
 @dataclass(frozen=True)
@@ -170,9 +186,10 @@ def _apply(conn: Connection, rows: list[Row], direction: Literal["undo", "redo"]
 
 def _still_valid(table: str, values: dict, people: set[int], faces: set[int]) -> bool:
     """Whether the row can be written now; an optional face that is gone is dropped from it."""
-    person_column = _PERSON_COLUMNS.get(table)
-    if person_column is not None and values[person_column] not in people:
+    if any(values[column] not in people for column in _PERSON_COLUMNS.get(table, ())):
         return False
+    if table not in _FACE_COLUMNS:
+        return True
     face_column, required = _FACE_COLUMNS[table]
     if values[face_column] is not None and values[face_column] not in faces:
         if required:

@@ -1,4 +1,5 @@
-"""A person's faces (least similar first) as a list model; selected faces drag out as face ids."""
+"""A person's faces (least similar first: the core's order) as a paged list model; selected faces
+drag out as face ids."""
 
 from __future__ import annotations
 
@@ -7,17 +8,20 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
-from faceme_desktop.core_queries import PersonFace
+from faceme_core.library.queries import PersonFaceRow
+from faceme_desktop.models.paged_model import PagedListModel
 from faceme_desktop.models.people_model import encode_face_ids
 from faceme_desktop.models.roles import FACE_IDS_MIME, ID_ROLE, PATH_ROLE, SIMILARITY_ROLE
-from faceme_desktop.models.thumbnail_list_model import ThumbnailListModel
 
 
-class PersonFacesModel(ThumbnailListModel[PersonFace]):
-    def thumbnail_path(self, row: PersonFace) -> Path | None:
+class PersonFacesModel(PagedListModel):
+    def row_id(self, row: PersonFaceRow) -> int:
+        return row.face_id
+
+    def thumbnail_path(self, row: PersonFaceRow) -> Path | None:
         return row.thumbnail
 
-    def row_data(self, row: PersonFace, role: int) -> Any:
+    def row_data(self, row: PersonFaceRow, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole:
             similarity = f"similarity {row.similarity:.2f}" if row.similarity is not None else "no fingerprint"
             who = "confirmed by you" if row.assigned_by == "user" else "grouped automatically"

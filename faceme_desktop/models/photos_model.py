@@ -1,4 +1,4 @@
-"""The album's photos as a list model (the Photos grid)."""
+"""The album's photos as a paged list model (the Photos grid)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from faceme_desktop.core_queries import PhotoRow
+from faceme_core.library.queries import PhotoRow
+from faceme_desktop.models.paged_model import PagedListModel
 from faceme_desktop.models.roles import COUNT_ROLE, PATH_ROLE
-from faceme_desktop.models.thumbnail_list_model import ThumbnailListModel
 
 
-class PhotosModel(ThumbnailListModel[PhotoRow]):
+class PhotosModel(PagedListModel):
     def thumbnail_path(self, row: PhotoRow) -> Path | None:
         return row.path if row.status != "missing" else None
 

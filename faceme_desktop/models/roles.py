@@ -10,3 +10,4 @@ ROW_ROLE = Qt.ItemDataRole.UserRole + 5  # the whole frozen row
 SIMILARITY_ROLE = Qt.ItemDataRole.UserRole + 6
 
 FACE_IDS_MIME = "application/x-faceme-face-ids"
+

@@ -1,10 +1,10 @@
-"""One colour per face state, used by the photo view's boxes and its legend."""
+"""One colour per face state (the core's ``queries.FaceState``), for the photo view's boxes and legend."""
 
 from PySide6.QtGui import QColor
 
 STATE_COLORS = {
-    "named": QColor("#2fa35a"),  # the user said who it is
-    "suggested": QColor("#e8a400"),  # grouped automatically: a guess until confirmed
-    "unassigned": QColor("#d9534f"),  # nobody yet
+    "named": QColor("#2fa35a"),  # on a person with a name
+    "suggested": QColor("#e8a400"),  # in a group automation made that nobody named yet
+    "unassigned": QColor("#d9534f"),  # on nobody
 }
-STATE_WORDS = {"named": "confirmed", "suggested": "suggested", "unassigned": "unknown"}
+STATE_WORDS = {"named": "named", "suggested": "unnamed group", "unassigned": "unknown"}

@@ -6,11 +6,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from faceme_desktop.core_queries import PersonSummary
+from faceme_core.library.queries import PersonRow
 from faceme_desktop.icons import icon
 
 
-def merge_outcome(source: PersonSummary, target: PersonSummary) -> str:
+def merge_outcome(source: PersonRow, target: PersonRow) -> str:
     """The sentence the dialog shows: which name and cover survive (the target's, unless it has none)."""
     name = target.name or source.name or f"person {target.id}"
     total = source.face_count + target.face_count
@@ -21,7 +21,7 @@ def merge_outcome(source: PersonSummary, target: PersonSummary) -> str:
     )
 
 
-def _card(person: PersonSummary, caption: str) -> QWidget:
+def _card(person: PersonRow, caption: str) -> QWidget:
     card = QWidget()
     layout = QVBoxLayout(card)
     image = QLabel()
@@ -41,7 +41,7 @@ def _card(person: PersonSummary, caption: str) -> QWidget:
 class MergeDialog(QDialog):
     """Accepting it means: merge ``source`` into ``target``. "Swap" turns the direction around."""
 
-    def __init__(self, first: PersonSummary, second: PersonSummary, parent: QWidget | None = None):
+    def __init__(self, first: PersonRow, second: PersonRow, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("mergeDialog")
         self.setWindowTitle("Merge people")
@@ -78,7 +78,7 @@ class MergeDialog(QDialog):
             if widget is not None:
                 widget.deleteLater()
         self.body.addWidget(_card(self.source, "Merge this person"))
-        arrow = QLabel("&#10140;")
+        arrow = QLabel("\u279c")
         arrow.setStyleSheet("font-size: 28px")
         self.body.addWidget(arrow, 0, Qt.AlignmentFlag.AlignVCenter)
         self.body.addWidget(_card(self.target, "into this person"))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from functools import partial
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -17,13 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceme_core.library import queries
 from faceme_core.library.people import merge_people, move_faces, rename_person, set_hidden
+from faceme_core.library.queries import PersonRow
 from faceme_desktop import core_queries
-from faceme_desktop.core_queries import PersonSummary
 from faceme_desktop.delegates import ThumbnailDelegate
 from faceme_desktop.icons import icon
-from faceme_desktop.models.people_model import PeopleFilterModel, PeopleModel
-from faceme_desktop.models.roles import ROW_ROLE
+from faceme_desktop.models.people_model import PeopleModel
+from faceme_desktop.pager import Pager
 from faceme_desktop.session import LibrarySession
 from faceme_desktop.thumbnails import ThumbnailLoader
 from faceme_desktop.views.grid import make_grid
@@ -31,6 +34,9 @@ from faceme_desktop.views.merge_dialog import MergeDialog
 from faceme_desktop.views.person_page import PersonPage
 
 COVER_SIZE = 120
+# Small unnamed groups are left out (strangers) only once there are enough people for them to flood
+# the list: a new, small album shows everyone it found.
+CROWDED = 24
 SORT_CHOICES = (("Most faces", "count"), ("Name", "name"), ("Recently changed", "recent"))
 
 
@@ -58,34 +64,39 @@ class PeopleView(QWidget):
         self.model = PeopleModel(loader, COVER_SIZE, self)
         self.model.rename_requested.connect(self._on_rename)
         self.model.faces_dropped.connect(self._on_faces_dropped)
-        self.proxy = PeopleFilterModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.sort(0)
+        self.sort_key = "count"
+        self.counts = core_queries.PeopleCounts(0, 0)
+        self.pager = Pager(session, self.model, self._page_query)
+        self.model.page_applied.connect(self._on_page)
+        self._search_timer = QTimer(self)  # one query per pause in typing, not per key
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(200)
+        self._search_timer.timeout.connect(self.restart)
         self.search = QLineEdit()
         self.search.setObjectName("peopleSearch")
         self.search.setPlaceholderText("Search people (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.search.textChanged.connect(self.proxy.set_search)
+        self.search.textChanged.connect(lambda _text: self._search_timer.start())
         self.sort = QComboBox()
         self.sort.setObjectName("peopleSort")
         for text, key in SORT_CHOICES:
             self.sort.addItem(text, key)
-        self.sort.currentIndexChanged.connect(lambda _i: self.proxy.set_sort_key(self.sort.currentData()))
+        self.sort.currentIndexChanged.connect(self._on_sort)
         self.show_small = QCheckBox("Show small groups")
         self.show_small.setObjectName("showSmallGroups")
         self.show_small.setToolTip("Unnamed groups of fewer than 3 faces are often strangers: hidden unless you ask")
-        self.show_small.toggled.connect(self._on_show_small)
+        self.show_small.toggled.connect(lambda _on: self.restart())
         self.small_note = QLabel()
         self.small_note.setEnabled(False)
         self.grid = make_grid(ThumbnailDelegate(COVER_SIZE, badge="count"), self)
         self.grid.setObjectName("peopleGrid")
-        self.grid.setModel(self.proxy)
+        self.grid.setModel(self.model)
         self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)  # F2 is the Rename action (one editor)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         self.grid.setAcceptDrops(True)
         self.grid.setDropIndicatorShown(True)
-        self.grid.activated.connect(lambda index: self.open_person(index.data(ROW_ROLE).id))
+        self.grid.activated.connect(self._on_activated)
         self.toolbar = QHBoxLayout()
         self.actions_by_name: dict[str, QAction] = {}
         for text, shortcut, tip, slot, name, glyph in (
@@ -112,7 +123,7 @@ class PeopleView(QWidget):
         list_layout = QVBoxLayout(list_page)
         list_layout.addLayout(top)
         list_layout.addWidget(self.grid, 1)
-        self.page = PersonPage(session, loader, self.proxy)
+        self.page = PersonPage(session, loader)
         self.page.back.connect(self.show_list)
         self.page.open_photo.connect(self.open_photo)
         self.stack = QStackedWidget()
@@ -123,28 +134,50 @@ class PeopleView(QWidget):
         layout.addWidget(self.stack)
         session.changed.connect(self.reload)
         self.refresh_icons()
-        self.reload()
+        self.restart()
 
     def refresh_icons(self) -> None:
         for act in self.actions_by_name.values():
             act.setIcon(icon(act.data()))
         self.page.refresh_icons()
 
-    def reload(self) -> None:
-        self.session.query(core_queries.people_summaries, True, on_result=self._on_people)
+    @property
+    def showing_everyone(self) -> bool:
+        return self.show_small.isChecked() or self.counts.everyone <= CROWDED
 
-    def _on_people(self, people: list[PersonSummary]) -> None:
-        self.model.set_rows([p for p in people if not p.hidden])
-        hidden = self.proxy.hidden_small_groups()
-        self.small_note.setText(f"({hidden} hidden)" if hidden else "")
+    def _page_query(self):
+        text = self.search.text().strip() or None
+        return partial(queries.people_page, sort=self.sort_key, everyone=self.showing_everyone, search=text)
+
+    def restart(self) -> None:
+        """The sort, search or small-groups choice changed: count, then read from the first page."""
+        self._count_then(self.model.start)
+
+    def reload(self) -> None:
+        self._count_then(self.model.refresh)
+
+    def _count_then(self, next_step) -> None:
+        search = self.search.text().strip() or None
+
+        def counted(counts) -> None:
+            everyone_before = self.showing_everyone
+            self.counts = counts
+            hidden = 0 if self.showing_everyone else counts.everyone - counts.default
+            self.small_note.setText(f"({hidden} hidden)" if hidden else "")
+            (self.model.start if self.showing_everyone != everyone_before else next_step)()
+
+        self.session.query(core_queries.people_counts, search, on_result=counted)
+
+    def _on_sort(self, _index: int) -> None:
+        self.sort_key = self.sort.currentData()
+        self.restart()
+
+    def _on_page(self, _offset: int) -> None:
         self.loaded.emit()
 
-    def _on_show_small(self, show: bool) -> None:
-        self.proxy.set_show_small(show)
-        self.small_note.setText("" if show else f"({self.proxy.hidden_small_groups()} hidden)")
-
-    def selected_people(self) -> list[PersonSummary]:
-        return [index.data(ROW_ROLE) for index in self.grid.selectionModel().selectedIndexes()]
+    def selected_people(self) -> list[PersonRow]:
+        rows = [self.model.row_at(index.row()) for index in self.grid.selectionModel().selectedIndexes()]
+        return [row for row in rows if row is not None]
 
     def rename_selected(self) -> None:
         index = self.grid.currentIndex()
@@ -164,7 +197,7 @@ class PeopleView(QWidget):
         dialog.open()
         return dialog
 
-    def _merge(self, source: PersonSummary, target: PersonSummary) -> None:
+    def _merge(self, source: PersonRow, target: PersonRow) -> None:
         self.session.edit(f"Merge {source.display_name} into {target.display_name}", merge_people, target.id, [source.id])
 
     def hide_selected(self) -> None:
@@ -173,6 +206,11 @@ class PeopleView(QWidget):
 
     def _on_faces_dropped(self, face_ids: list[int], person_id: int) -> None:
         self.session.edit(f"Move {len(face_ids)} face(s)", move_faces, face_ids, person_id)
+
+    def _on_activated(self, index) -> None:
+        row = self.model.row_at(index.row())
+        if row is not None:
+            self.open_person(row.id)
 
     def open_person(self, person_id: int) -> None:
         self.stack.setCurrentWidget(self.page)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -15,14 +17,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceme_core.library import queries
 from faceme_core.library.people import move_faces, reject_faces, set_cover
+from faceme_core.library.queries import PersonFaceRow, PersonRow
 from faceme_desktop import core_queries
-from faceme_desktop.core_queries import PersonFace, PersonSummary
-from faceme_desktop.delegates import ThumbnailDelegate
+from faceme_desktop.delegates import CompactDelegate, ThumbnailDelegate
 from faceme_desktop.icons import icon
 from faceme_desktop.models.faces_model import PersonFacesModel
-from faceme_desktop.models.people_model import PeopleFilterModel
-from faceme_desktop.models.roles import ROW_ROLE
+from faceme_desktop.models.people_model import PeopleModel
+from faceme_desktop.pager import Pager
 from faceme_desktop.session import LibrarySession
 from faceme_desktop.thumbnails import ThumbnailLoader
 from faceme_desktop.views.grid import make_grid
@@ -37,12 +40,11 @@ class PersonPage(QWidget):
     open_photo = Signal(int)
     loaded = Signal()
 
-    def __init__(self, session: LibrarySession, loader: ThumbnailLoader, people: PeopleFilterModel, parent=None):
+    def __init__(self, session: LibrarySession, loader: ThumbnailLoader, parent=None):
         super().__init__(parent)
         self.session = session
         self.person_id: int | None = None
-        self.person: PersonSummary | None = None
-        self._people = people
+        self.person: PersonRow | None = None
         self.back_button = QToolButton()
         self.back_button.setToolTip("Back to all people (Esc)")
         self.back_button.clicked.connect(self.back)
@@ -66,16 +68,25 @@ class PersonPage(QWidget):
             self.buttons[name] = button
         self.references = ReferencesStrip(session)
         self.model = PersonFacesModel(loader, FACE_SIZE, self)
+        self.pager = Pager(session, self.model, lambda: partial(queries.person_faces_page, person=self.person_id))
+        self.model.page_applied.connect(lambda _offset: self.loaded.emit())
         self.grid = make_grid(ThumbnailDelegate(FACE_SIZE, caption=False, badge="similarity"), self, multi_select=True)
         self.grid.setObjectName("faceGrid")
         self.grid.setModel(self.model)
         self.grid.setDragEnabled(True)
         self.grid.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
-        self.grid.activated.connect(lambda index: self.open_photo.emit(index.data(ROW_ROLE).photo_id))
+        self.grid.activated.connect(self._on_activated)
         self.grid.installEventFilter(self)
+        # The people to drag faces onto: the default people list, by name.
+        self.people = PeopleModel(loader, 36, self)
+        self.people.faces_dropped.connect(self._on_faces_dropped)
+        self.people_pager = Pager(session, self.people, lambda: partial(queries.people_page, sort="name", everyone=True))
         self.targets = QListView()
         self.targets.setObjectName("dropTargets")
-        self.targets.setModel(people)
+        self.targets.setModel(self.people)
+        self.targets.setItemDelegate(CompactDelegate(36, self.targets))
+        self.targets.setUniformItemSizes(True)
+        self.targets.setSpacing(1)
         self.targets.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         self.targets.setAcceptDrops(True)
         self.targets.setDropIndicatorShown(True)
@@ -110,21 +121,37 @@ class PersonPage(QWidget):
             self.buttons[name].setIcon(icon(glyph))
 
     def show_person(self, person_id: int) -> None:
-        if person_id != self.person_id:
-            self.model.set_rows([])
+        fresh = person_id != self.person_id
         self.person_id = person_id
-        self.reload()
+        if fresh:
+            self.model.start()
+            self.people.start()
+        self._reload_person()
         self.grid.setFocus()
 
     def reload(self) -> None:
         if self.person_id is None:
             return
-        person_id = self.person_id
-        self.session.query(core_queries.person_summary, person_id, on_result=lambda p: self._on_person(person_id, p))
-        self.session.query(core_queries.person_faces_least_similar_first, person_id, on_result=lambda f: self._on_faces(person_id, f))
-        self.session.query(core_queries.person_references, person_id, on_result=lambda r: self._on_refs(person_id, r))
+        self.model.refresh()
+        self.people.refresh()
+        self._reload_person()
 
-    def _on_person(self, person_id: int, person: PersonSummary | None) -> None:
+    def _reload_person(self) -> None:
+        person_id = self.person_id
+        self.session.query(core_queries.person_row, person_id, on_result=lambda p: self._on_person(person_id, p))
+        self.session.query(
+            core_queries.person_references, person_id, on_result=lambda r: self._on_refs(person_id, r), slow=True
+        )
+
+    def _on_activated(self, index) -> None:
+        row = self.model.row_at(index.row())
+        if row is not None:
+            self.open_photo.emit(row.photo_id)
+
+    def _on_faces_dropped(self, face_ids: list[int], person_id: int) -> None:
+        self.session.edit(f"Move {len(face_ids)} face(s)", move_faces, face_ids, person_id)
+
+    def _on_person(self, person_id: int, person: PersonRow | None) -> None:
         if person_id != self.person_id:
             return
         if person is None:  # merged away or emptied: nothing left to show
@@ -132,11 +159,6 @@ class PersonPage(QWidget):
             return
         self.person = person
         self.title.setText(f"<h3>{person.display_name} &nbsp;<small>{person.face_count} faces</small></h3>")
-
-    def _on_faces(self, person_id: int, faces: list[PersonFace]) -> None:
-        if person_id == self.person_id:
-            self.model.set_rows(faces)
-            self.loaded.emit()
 
     def _on_refs(self, person_id: int, refs) -> None:
         if person_id == self.person_id:
@@ -146,8 +168,9 @@ class PersonPage(QWidget):
         if self.isVisible():
             self.reload()
 
-    def selected_faces(self) -> list[PersonFace]:
-        return [index.data(ROW_ROLE) for index in self.grid.selectionModel().selectedIndexes()]
+    def selected_faces(self) -> list[PersonFaceRow]:
+        rows = [self.model.row_at(index.row()) for index in self.grid.selectionModel().selectedIndexes()]
+        return [row for row in rows if row is not None]
 
     def reject_selected(self) -> None:
         faces = self.selected_faces()
@@ -158,9 +181,10 @@ class PersonPage(QWidget):
         faces = self.selected_faces()
         if not faces:
             return None
-        people = [self._people.sourceModel().row_at(i) for i in range(self._people.sourceModel().rowCount())]
-        dialog = MoveDialog([p for p in people if p.id != self.person_id], len(faces), self)
+        dialog = MoveDialog(len(faces), self)
         dialog.chosen.connect(lambda person_id, name: self._move([f.face_id for f in faces], person_id, name))
+        self.session.query(core_queries.all_people, on_result=lambda people: dialog.set_people(
+            [p for p in people if p.id != self.person_id]))
         dialog.open()
         return dialog
 

@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 from faceme_core.library.face_naming import name_face
 from faceme_core.library.people import move_face, reject_face
 from faceme_desktop import core_queries
-from faceme_desktop.core_queries import FaceBox, PhotoDetail
+from faceme_core.library.queries import PhotoFaceRow
+from faceme_desktop.core_queries import PhotoDetail
 from faceme_desktop.icons import icon
 from faceme_desktop.session import LibrarySession
 from faceme_desktop.thumbnails import read_scaled
@@ -36,8 +37,14 @@ from faceme_desktop.views.face_colors import STATE_COLORS, STATE_WORDS
 DISPLAY_SIZE = 2400  # longest side the photo is decoded at: sharp on screen, bounded memory
 
 
+def face_label(face: PhotoFaceRow) -> str:
+    if face.person_id is None:
+        return "?"
+    return face.person_name or f"person {face.person_id}"
+
+
 class FaceBoxItem(QGraphicsRectItem):
-    def __init__(self, face: FaceBox, scale: float):
+    def __init__(self, face: PhotoFaceRow, scale: float):
         x0, y0, x1, y1 = (v * scale for v in face.box)
         super().__init__(QRectF(x0, y0, x1 - x0, y1 - y0))
         self.face = face
@@ -49,9 +56,9 @@ class FaceBoxItem(QGraphicsRectItem):
         self.setPen(pen)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip(f"{face.person_name or 'Unknown'} ({STATE_WORDS[face.state]}): click to name")
-        label = face.person_name or "?"
-        if face.state == "suggested":
+        self.setToolTip(f"{face_label(face)} ({STATE_WORDS[face.state]}): click to name")
+        label = face_label(face)
+        if face.assigned_by == "auto":
             label += "?"
         text = QGraphicsSimpleTextItem(label, self)
         font = QFont()
@@ -78,7 +85,7 @@ class FaceBoxItem(QGraphicsRectItem):
 
 
 class PhotoCanvas(QGraphicsView):
-    face_clicked = Signal(object)  # FaceBox or None
+    face_clicked = Signal(object)  # PhotoFaceRow or None
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -93,9 +100,9 @@ class PhotoCanvas(QGraphicsView):
         scene.clear()
         self.items_by_face.clear()
         scene.addPixmap(pixmap)
-        width = detail.size_wh[0] if detail.size_wh else pixmap.width()
+        width = detail.photo.size_wh[0] if detail.photo.size_wh else pixmap.width()
         scale = pixmap.width() / pixmap.devicePixelRatio() / width if width else 1.0
-        for face in detail.boxes:
+        for face in detail.faces:
             item = FaceBoxItem(face, scale)
             scene.addItem(item)
             self.items_by_face[face.face_id] = item
@@ -127,7 +134,7 @@ class FacePanel(QWidget):
     def __init__(self, session: LibrarySession, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
-        self.face: FaceBox | None = None
+        self.face: PhotoFaceRow | None = None
         self.setFixedWidth(240)
         self.title = QLabel("Click a face to name it.")
         self.title.setWordWrap(True)
@@ -167,13 +174,13 @@ class FacePanel(QWidget):
     def set_names(self, names: list[str]) -> None:
         self.names.setStringList(names)
 
-    def show_face(self, face: FaceBox | None) -> None:
+    def show_face(self, face: PhotoFaceRow | None) -> None:
         self.face = face
         has_face = face is not None
         self.name_edit.setEnabled(has_face)
         self.name_edit.clear()
         assigned = has_face and face.person_id is not None
-        self.confirm_button.setVisible(has_face and face.state == "suggested")
+        self.confirm_button.setVisible(has_face and face.assigned_by == "auto")
         self.reject_button.setEnabled(assigned)
         self.open_button.setEnabled(assigned)
         if face is None:
@@ -182,7 +189,7 @@ class FacePanel(QWidget):
             self.title.setText("<b>Unknown face</b><br>Type who it is.")
         else:
             state = STATE_WORDS[face.state]
-            self.title.setText(f"<b>{face.person_name}</b> ({state})<br>Type another name to correct it.")
+            self.title.setText(f"<b>{face_label(face)}</b> ({state})<br>Type a name to name or correct it.")
         if has_face:
             self.name_edit.setFocus()
 
@@ -193,11 +200,11 @@ class FacePanel(QWidget):
 
     def _on_confirm(self) -> None:
         if self.face is not None and self.face.person_id is not None:
-            self.session.edit(f"Confirm {self.face.person_name}", move_face, self.face.face_id, self.face.person_id)
+            self.session.edit(f"Confirm {face_label(self.face)}", move_face, self.face.face_id, self.face.person_id)
 
     def _on_reject(self) -> None:
         if self.face is not None and self.face.person_id is not None:
-            self.session.edit(f"Not {self.face.person_name}", reject_face, self.face.face_id)
+            self.session.edit(f"Not {face_label(self.face)}", reject_face, self.face.face_id)
 
     def _on_open(self) -> None:
         if self.face is not None and self.face.person_id is not None and self.open_person:
@@ -271,10 +278,11 @@ class PhotoPage(QWidget):
             return  # the user moved on
         first = self.detail is None
         self.detail = detail
-        faces = len(detail.boxes)
-        self.caption.setText(f"<b>{detail.path.name}</b> &nbsp; {faces} face{'s' if faces != 1 else ''} &nbsp; <span>{detail.path.parent}</span>")
+        faces = len(detail.faces)
+        path = detail.photo.path
+        self.caption.setText(f"<b>{path.name}</b> &nbsp; {faces} face{'s' if faces != 1 else ''} &nbsp; <span>{path.parent}</span>")
         if first:
-            self.session.query(lambda _lib: read_scaled(detail.path, DISPLAY_SIZE), on_result=lambda image: self._on_image(photo_id, image))
+            self.session.query(lambda _lib: read_scaled(path, DISPLAY_SIZE), on_result=lambda image: self._on_image(photo_id, image))
         elif self._pixmap is not None:
             self._show(keep_selection=True)
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
-from faceme_desktop import core_queries
-from faceme_desktop.core_queries import FolderRow, PhotoRow
+from faceme_core.library import queries
+from faceme_core.library.queries import FolderRow
 from faceme_desktop.delegates import ThumbnailDelegate
 from faceme_desktop.models.photos_model import PhotosModel
 from faceme_desktop.models.roles import ID_ROLE
+from faceme_desktop.pager import Pager
 from faceme_desktop.session import LibrarySession
 from faceme_desktop.thumbnails import ThumbnailLoader
 from faceme_desktop.views.grid import make_grid
@@ -33,6 +35,8 @@ class PhotosView(QWidget):
         self.folders.setObjectName("folderList")
         self.folders.currentItemChanged.connect(self._on_folder)
         self.model = PhotosModel(loader, PHOTO_THUMBNAIL, self)
+        self.pager = Pager(session, self.model, self._page_query)
+        self.model.page_applied.connect(lambda _offset: self.loaded.emit())
         self.grid = make_grid(ThumbnailDelegate(PHOTO_THUMBNAIL, badge="count"), self)
         self.grid.setObjectName("photoGrid")
         self.grid.setModel(self.model)
@@ -52,30 +56,27 @@ class PhotosView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
         session.changed.connect(self.reload)
-        self._generation = 0
-        self.reload()
+        self.model.start()
+        self.session.query(queries.folders, on_result=self._on_folders)
 
     def refresh_icons(self) -> None:
         self.page.refresh_icons()
 
-    def reload(self) -> None:
-        self._generation += 1
-        generation = self._generation
-        self.session.query(core_queries.list_photo_rows, self.folder, on_result=lambda rows: self._on_rows(generation, rows))
-        self.session.query(core_queries.list_folders, on_result=self._on_folders)
+    def _page_query(self):
+        # "All photos": everything, subfolders included; a folder of the list: that folder only.
+        return partial(queries.photos_page, folder=self.folder, recursive=self.folder is None)
 
-    def _on_rows(self, generation: int, rows: list[PhotoRow]) -> None:
-        if generation != self._generation:
-            return  # an older answer (the folder changed meanwhile)
+    def reload(self) -> None:
+        """The library changed: visible pages are read again, the scroll position stays."""
         scroll = self.grid.verticalScrollBar().value()
-        self.model.set_rows(rows)
-        self.grid.verticalScrollBar().setValue(scroll)  # new photos arriving during a scan keep the place
-        self.loaded.emit()
+        self.model.refresh()
+        self.grid.verticalScrollBar().setValue(scroll)
+        self.session.query(queries.folders, on_result=self._on_folders)
 
     def _on_folders(self, folders: list[FolderRow]) -> None:
         wanted = [("All photos", None, sum(f.photo_count for f in folders))]
         wanted += [(f.path.name or str(f.path), f.path, f.photo_count) for f in folders]
-        current = [(self.folders.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.folders.count())]
+        current = [self._folder_of(self.folders.item(i)) for i in range(self.folders.count())]
         counts = [f"{name} ({count})" for name, _p, count in wanted]
         if current == [p for _n, p, _c in wanted] and counts == [self.folders.item(i).text() for i in range(self.folders.count())]:
             return
@@ -83,7 +84,7 @@ class PhotosView(QWidget):
         self.folders.clear()
         for (name, path, count), text in zip(wanted, counts):
             item = QListWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, path)
+            item.setData(Qt.ItemDataRole.UserRole, str(path) if path else "")
             item.setToolTip(str(path) if path else "Every photo of the album")
             self.folders.addItem(item)
             if path == self.folder:
@@ -91,8 +92,13 @@ class PhotosView(QWidget):
         self.folders.blockSignals(False)
 
     def _on_folder(self, item: QListWidgetItem | None, _previous=None) -> None:
-        self.folder = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
-        self.reload()
+        self.folder = self._folder_of(item) if item is not None else None
+        self.model.start()
+
+    @staticmethod
+    def _folder_of(item: QListWidgetItem) -> Path | None:
+        value = item.data(Qt.ItemDataRole.UserRole)
+        return Path(value) if value else None
 
     def _on_activated(self, index) -> None:
         self.open_photo(index.data(ID_ROLE))

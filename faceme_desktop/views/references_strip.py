@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from faceme_core.library.references import add_face_reference, add_file_reference, remove_reference
 from faceme_desktop.core_queries import PersonReferences
@@ -95,12 +95,13 @@ class ReferencesStrip(QWidget):
         label = QLabel(caption)
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(label)
-        button = QToolButton() if name == "removeReference" else QPushButton(button_text)
+        button = QPushButton(button_text)
         button.setObjectName(name)
-        if isinstance(button, QToolButton):
+        if name == "removeReference":
             button.setIcon(icon("cancel"))
-            button.setToolTip("Stop using this reference")
+            button.setToolTip("Stop using this reference (Ctrl+Z brings it back)")
         else:
+            button.setIcon(icon("yes"))
             button.setToolTip("Use this face as a reference")
         button.clicked.connect(slot)
         layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)

@@ -11,6 +11,7 @@ from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from faceme_core.library.people import merge_people, move_face, reject_face, reject_faces
+from faceme_core.library.review import mark_distinct
 from faceme_desktop import core_queries
 from faceme_desktop.core_queries import ReviewItem
 from faceme_desktop.icons import icon
@@ -18,14 +19,7 @@ from faceme_desktop.session import LibrarySession
 from faceme_desktop.thumbnails import ThumbnailLoader
 
 FACE = 180
-
-
-def question_text(item: ReviewItem) -> str:
-    if item.kind == "same_person":
-        return f"Are <b>{item.left_caption}</b> and <b>{item.right_caption}</b> the same person?"
-    if item.kind == "unassigned_face":
-        return f"Is this face <b>{item.right_caption}</b>?"
-    return f"<b>{item.left_caption[6:-1]}</b> appears twice in one photo. Is the <b>left</b> face {item.left_caption[6:-1]}?"
+KINDS = ("same_person", "unassigned_face", "twice_in_photo")  # the order questions come in
 
 
 class ReviewView(QWidget):
@@ -37,6 +31,7 @@ class ReviewView(QWidget):
         self.setObjectName("reviewView")
         self.session = session
         self.items: list[ReviewItem] = []
+        self._queues: dict[str, list[ReviewItem]] = {}
         self.position = 0
         self.skipped: set[tuple] = set()
         self.counter = QLabel()
@@ -76,6 +71,8 @@ class ReviewView(QWidget):
             button.setMinimumWidth(110)
             buttons.addWidget(button)
         buttons.addStretch(1)
+        self.keys_hint = QLabel("Return = yes   \u00b7   Delete = no   \u00b7   \u2190 \u2192 = skip")
+        self.keys_hint.setEnabled(False)
         self.empty = QLabel("Nothing to review: every suggestion has been decided.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
@@ -84,6 +81,7 @@ class ReviewView(QWidget):
         layout.addWidget(self.question)
         layout.addLayout(faces)
         layout.addLayout(buttons)
+        layout.addWidget(self.keys_hint, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.empty)
         layout.addStretch(2)
         keys = (("Return", self.answer_yes), ("Enter", self.answer_yes), ("Delete", self.answer_no),
@@ -93,9 +91,9 @@ class ReviewView(QWidget):
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        session.changed.connect(self.reload)
+        session.changed.connect(self._on_library_changed)
+        self._stale = True  # read when first shown: the queues scan every face
         self.refresh_icons()
-        self.reload()
 
     def refresh_icons(self) -> None:
         self.yes.setIcon(icon("yes"))
@@ -103,7 +101,26 @@ class ReviewView(QWidget):
         self.skip.setIcon(icon("skip"))
 
     def reload(self) -> None:
-        self.session.query(core_queries.review_items, on_result=self._on_items)
+        self._stale = False
+        for kind in KINDS:
+            self.session.query(
+                core_queries.review_items, kind, on_result=lambda items, k=kind: self._on_queue(k, items), slow=True
+            )
+
+    def _on_library_changed(self) -> None:
+        if self.isVisible():
+            self.reload()
+        else:
+            self._stale = True
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
+
+    def _on_queue(self, kind: str, items: list[ReviewItem]) -> None:
+        self._queues[kind] = items
+        self._on_items([item for k in KINDS for item in self._queues.get(k, [])])
 
     def _on_items(self, items: list[ReviewItem]) -> None:
         current = self.current
@@ -120,18 +137,18 @@ class ReviewView(QWidget):
     def _show(self) -> None:
         item = self.current
         has = item is not None
-        for widget in (self.question, self.left, self.right, self.left_caption, self.right_caption, self.yes, self.no, self.skip, self.counter):
+        for widget in (self.question, self.left, self.right, self.left_caption, self.right_caption, self.yes, self.no, self.skip, self.counter, self.keys_hint):
             widget.setVisible(has)
         self.empty.setVisible(not has)
         if not has:
             return
         self.counter.setText(f"{self.position + 1} of {len(self.items)}")
-        self.question.setText(question_text(item))
+        self.question.setText(item.question)
         for label, path in ((self.left, item.left_image), (self.right, item.right_image)):
             pixmap = QPixmap(str(path)) if path is not None else QPixmap()
             label.setPixmap(pixmap.scaled(FACE, FACE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation) if not pixmap.isNull() else QPixmap())
-        self.left_caption.setText(item.left_caption if item.kind != "twice_in_photo" else "left")
-        self.right_caption.setText(item.right_caption if item.kind != "twice_in_photo" else "right")
+        self.left_caption.setText(item.left_caption)
+        self.right_caption.setText(item.right_caption)
 
     def step(self, delta: int) -> None:
         if self.items:
@@ -156,9 +173,8 @@ class ReviewView(QWidget):
         item = self.current
         if item is None:
             return
-        if item.kind == "same_person":
-            # The core keeps no "these two are different" decision yet: not asked again this session.
-            self.skipped.add(item.key)
+        if item.kind == "same_person":  # remembered: the pair is not proposed again
+            self.session.edit("Different people", mark_distinct, item.person_a, item.person_b)
         elif item.kind == "unassigned_face":
             self.session.edit("Not this person", reject_face, item.face_a, item.person_a)
         else:
@@ -168,5 +184,7 @@ class ReviewView(QWidget):
     def _advance(self, answered: ReviewItem) -> None:
         """Show the next question at once; the reload after the edit drops the answered one."""
         self.items = [i for i in self.items if i.key != answered.key]
+        for kind, queue in self._queues.items():
+            self._queues[kind] = [i for i in queue if i.key != answered.key]
         self.position = min(self.position, max(0, len(self.items) - 1))
         self._show()

@@ -23,7 +23,7 @@ class WelcomeView(QWidget):
             "Start by adding a folder of photos. FaceMe only reads it: your photos are never changed."
         )
         text.setWordWrap(True)
-        text.setMaximumWidth(520)
+        text.setFixedWidth(520)
         self.add_button = QPushButton("Add album folder...")
         self.add_button.setObjectName("addAlbumFolder")
         self.add_button.setMinimumHeight(40)

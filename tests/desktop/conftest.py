@@ -9,10 +9,14 @@ from pathlib import Path
 import pytest
 
 from faceme_core.library.library import Library
+from faceme_desktop.pyside_fixes import keep_none_alive
 from faceme_desktop.settings import AppSettings, configure_application_names, isolate_settings
 from faceme_desktop.start_options import StartOptions
 from faceme_desktop.thumbnails import configure_pixmap_cache
 from tests.library.conftest import SMALL_ALBUM, ReplayAnalyzer, copy_album
+
+
+keep_none_alive()  # the GUI tests run on the same binding as the app (see pyside_fixes)
 
 
 @pytest.fixture(autouse=True)

@@ -92,3 +92,23 @@ def test_eta_in_plain_words():
     assert format_eta(12) == "about 12 s left"
     assert format_eta(150) == "about 2 min left"
     assert format_eta(3 * 3600 + 600) == "about 3 h 10 min left"
+
+
+def test_none_survives_the_bindings_lost_references(qtbot):
+    """Thousands of void Qt calls (each loses a reference to None on PySide6 6.12 / Python 3.11)
+    leave None alive: the app's work-around holds (this aborted the interpreter before it)."""
+    import sys
+
+    from PySide6.QtGui import QImage, QPainter
+
+    from faceme_desktop.pyside_fixes import keep_none_alive
+
+    keep_none_alive()
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    for _ in range(50_000):
+        painter.save()
+        painter.restore()
+        image.isNull()  # a bool
+    painter.end()
+    assert sys.getrefcount(None) > 0 and sys.getrefcount(False) > 0

@@ -1,17 +1,15 @@
-"""The item models pass Qt's model tester with real rows, and the people filter does what it says."""
+"""The paged item models pass Qt's model tester with real rows, read only the pages shown, and load
+thumbnails lazily."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from PySide6.QtCore import Qt
 
-from faceme_desktop import core_queries
-from faceme_desktop.core_queries import PersonSummary
+from faceme_core.library import queries
 from faceme_desktop.models.faces_model import PersonFacesModel
-from faceme_desktop.models.people_model import CROWDED, PeopleFilterModel, PeopleModel, decode_face_ids
+from faceme_desktop.models.people_model import PeopleModel, decode_face_ids
 from faceme_desktop.models.photos_model import PhotosModel
-from faceme_desktop.models.roles import ID_ROLE
 from faceme_desktop.thumbnails import ThumbnailLoader
 from tests.desktop.conftest import open_library
 
@@ -23,65 +21,77 @@ def loader(qtbot):
     loader.wait()
 
 
+def serve(model, library, fn, **bound):
+    """Answer the model's page requests at once (the app does it on a worker thread)."""
+    asked = []
+
+    def on_needed(generation, offset):
+        asked.append(offset)
+        model.apply_page(generation, fn(library, offset=offset, limit=model.page_size, **bound))
+
+    model.page_needed.connect(on_needed)
+    return asked
+
+
 def test_models_pass_the_model_tester(qtmodeltester, scanned_library, loader):
     with open_library(scanned_library) as library:
-        photos = core_queries.list_photo_rows(library)
-        people = core_queries.people_summaries(library)
-        faces = core_queries.person_faces_least_similar_first(library, people[0].id)
-    photos_model = PhotosModel(loader, 64)
-    photos_model.set_rows(photos)
-    qtmodeltester.check(photos_model)
-    people_model = PeopleModel(loader, 64)
-    people_model.set_rows(people)
-    qtmodeltester.check(people_model)
-    proxy = PeopleFilterModel()
-    proxy.setSourceModel(people_model)
-    proxy.set_show_small(True)
-    qtmodeltester.check(proxy)
-    faces_model = PersonFacesModel(loader, 64)
-    faces_model.set_rows(faces)
-    qtmodeltester.check(faces_model)
-    assert faces_model.rowCount() == people[0].face_count
-    mime = faces_model.mimeData([faces_model.index(0), faces_model.index(1)])
-    assert decode_face_ids(mime) == sorted(f.face_id for f in faces[:2])
+        photos = PhotosModel(loader, 64, page_size=2)
+        serve(photos, library, queries.photos_page)
+        photos.start()
+        assert photos.rowCount() == 5
+        qtmodeltester.check(photos)
+        people = PeopleModel(loader, 64)
+        serve(people, library, queries.people_page, everyone=True)
+        people.start()
+        qtmodeltester.check(people)
+        person = people.row_at(0)
+        faces = PersonFacesModel(loader, 64)
+        serve(faces, library, queries.person_faces_page, person=person.id)
+        faces.start()
+        qtmodeltester.check(faces)
+        assert faces.rowCount() == person.face_count
+        mime = faces.mimeData([faces.index(0), faces.index(1)])
+        assert decode_face_ids(mime) == sorted(faces.row_at(i).face_id for i in (0, 1))
 
 
-def _person(id, name, count, last=0.0):
-    return PersonSummary(id, name, False, count, 0, None, last)
+def test_only_the_pages_shown_are_read_and_a_refresh_keeps_rows(qtbot, scanned_library, loader):
+    with open_library(scanned_library) as library:
+        model = PhotosModel(loader, 64, page_size=2)
+        asked = serve(model, library, queries.photos_page)
+        model.start()
+        assert asked == [0] and model.rowCount() == 5
+        assert model.row_at(4) is None  # its page was never asked for
+        model.index(4).data(Qt.ItemDataRole.DisplayRole)  # shown: its page is asked for
+        assert asked == [0, 4] and model.row_at(4) is not None
+        name = model.row_at(4).path.name
+        model.refresh()  # library changed: rows stay while pages are read again
+        assert model.row_at(4).path.name == name
+        model.index(4).data(Qt.ItemDataRole.DisplayRole)
+        assert asked[-1] == 4
 
 
-def test_people_filter_hides_small_unnamed_groups_and_sorts(qtbot, loader):
-    model = PeopleModel(loader, 64)
-    strangers = [_person(100 + i, None, 1) for i in range(CROWDED)]  # enough people to hide small groups
-    model.set_rows([_person(1, None, 2, 5.0), _person(2, "Zoe", 1, 1.0), _person(3, None, 9, 2.0), _person(4, "adam", 4, 9.0)] + strangers)
-    proxy = PeopleFilterModel()
-    proxy.setSourceModel(model)
-    proxy.sort(0)
-
-    def ids():
-        return [proxy.index(i, 0).data(ID_ROLE) for i in range(proxy.rowCount())]
-
-    assert ids() == [3, 4, 2]  # by count; the unnamed pair is hidden, named Zoe with 1 face is not
-    assert proxy.hidden_small_groups() == 1 + CROWDED
-    proxy.set_sort_key("name")
-    assert ids() == [4, 2, 3]
-    proxy.set_sort_key("recent")
-    assert ids() == [4, 3, 2]
-    proxy.set_show_small(True)
-    assert ids()[:4] == [4, 1, 3, 2] and len(ids()) == 4 + CROWDED
-    proxy.set_search("zo")
-    assert ids() == [2]
+def test_answers_to_an_older_question_are_dropped(qtbot, scanned_library, loader):
+    with open_library(scanned_library) as library:
+        model = PhotosModel(loader, 64)
+        model.start()
+        assert model.rowCount() == 0  # nobody answered yet
+        stale_generation = model.generation
+        model.start()
+        model.apply_page(stale_generation, queries.photos_page(library, limit=model.page_size))
+        assert model.rowCount() == 0
+        model.apply_page(model.generation, queries.photos_page(library, limit=1))
+        model.page_size = 1
+        assert model.rowCount() == 5 and model.index(3).data(Qt.ItemDataRole.DisplayRole) == "..."
 
 
 def test_thumbnails_load_lazily_into_the_pixmap_cache(qtbot, scanned_library, loader):
     with open_library(scanned_library) as library:
-        people = core_queries.people_summaries(library)
-    model = PeopleModel(loader, 64)
-    model.set_rows(people)
+        model = PeopleModel(loader, 64)
+        serve(model, library, queries.people_page, everyone=True)
+        model.start()
     index = model.index(0)
-    assert index.data(1) is None  # DecorationRole: not loaded yet, queued
+    assert index.data(Qt.ItemDataRole.DecorationRole) is None  # not loaded yet: queued
     with qtbot.waitSignal(model.dataChanged, timeout=5000):
         pass
-    pixmap = index.data(1)
+    pixmap = index.data(Qt.ItemDataRole.DecorationRole)
     assert pixmap is not None and not pixmap.isNull() and max(pixmap.width(), pixmap.height()) <= 64 * 2
-    assert Path(people[0].cover_thumbnail).exists()

@@ -18,14 +18,14 @@ def people_of(path):
 def people_window(make_window, scanned_library, qtbot):
     window = make_window(scanned_library)
     window.show_view("people")
-    qtbot.waitUntil(lambda: window.people.proxy.rowCount() == 5, timeout=5000)
+    qtbot.waitUntil(lambda: window.people.model.rowCount() == 5, timeout=5000)
     return window
 
 
 def test_rename_in_place_with_f2_then_undo_and_redo(make_window, scanned_library, qtbot):
     window = people_window(make_window, scanned_library, qtbot)
     grid = window.people.grid
-    index = window.people.proxy.index(0, 0)
+    index = window.people.model.index(0, 0)
     person_id = index.data(257)
     grid.setFocus()
     grid.setCurrentIndex(index)
@@ -36,7 +36,7 @@ def test_rename_in_place_with_f2_then_undo_and_redo(make_window, scanned_library
     qtbot.keyClicks(editor, "Grandma Rose")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: people_of(scanned_library)[person_id].name == "Grandma Rose", timeout=5000)
-    qtbot.waitUntil(lambda: any(window.people.model.row_at(i).name == "Grandma Rose" for i in range(5)), timeout=5000)
+    qtbot.waitUntil(lambda: any(window.people.model.row_at(i).name == "Grandma Rose" for i in range(window.people.model.rowCount())), timeout=5000)
     undo = window.actions_by_name["undo"]
     qtbot.waitUntil(undo.isEnabled, timeout=5000)
     assert "Grandma Rose" in undo.text()
@@ -51,7 +51,7 @@ def test_merge_a_into_b_with_the_dialog_then_undo(make_window, scanned_library, 
     window = people_window(make_window, scanned_library, qtbot)
     before = people_of(scanned_library)
     grid = window.people.grid
-    first, second = window.people.proxy.index(0, 0), window.people.proxy.index(1, 0)
+    first, second = window.people.model.index(0, 0), window.people.model.index(1, 0)
     grid.selectionModel().select(first, QItemSelectionModel.SelectionFlag.Select)
     grid.selectionModel().select(second, QItemSelectionModel.SelectionFlag.Select)
     grid.setFocus()
@@ -77,7 +77,7 @@ def test_merge_a_into_b_with_the_dialog_then_undo(make_window, scanned_library, 
 
 def test_not_this_person_with_delete_on_the_person_page(make_window, scanned_library, qtbot):
     window = people_window(make_window, scanned_library, qtbot)
-    index = window.people.proxy.index(0, 0)
+    index = window.people.model.index(0, 0)
     person_id = index.data(257)
     window.people.open_person(person_id)
     page = window.people.page
@@ -100,14 +100,16 @@ def test_not_this_person_with_delete_on_the_person_page(make_window, scanned_lib
 
 def test_hide_and_drag_faces_onto_another_person(make_window, scanned_library, qtbot):
     window = people_window(make_window, scanned_library, qtbot)
-    proxy = window.people.proxy
-    source_id, target_id = proxy.index(0, 0).data(257), proxy.index(1, 0).data(257)
+    people = window.people.model
+    source_id, target_id = people.index(0).data(257), people.index(1).data(257)
     window.people.open_person(source_id)
     page = window.people.page
     qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=5000)
     mime = page.model.mimeData([page.model.index(0)])
     face_id = page.model.row_at(0).face_id
-    target_row = next(r for r in range(proxy.rowCount()) if proxy.index(r, 0).data(257) == target_id)
+    targets = page.targets.model()
+    qtbot.waitUntil(lambda: targets.rowCount() == 5, timeout=5000)
+    target_row = next(r for r in range(targets.rowCount()) if targets.index(r).data(257) == target_id)
     # What QListView does on a drop onto an item of the people list beside the faces.
-    assert page.targets.model().dropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, proxy.index(target_row, 0)) is False
+    assert targets.dropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, targets.index(target_row)) is False
     qtbot.waitUntil(lambda: face_id in {f.id for f in people_of(scanned_library)[target_id].faces}, timeout=5000)

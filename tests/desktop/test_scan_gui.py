@@ -44,7 +44,7 @@ class Watchdog:
 def test_first_run_scan_through_the_welcome_view_shows_the_people(make_window, tmp_path, gui_album, dlib_analyzer, qtbot, monkeypatch):
     library_path = tmp_path / "new" / "library.sqlite"
     window = make_window(library_path)
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.welcome, timeout=3000)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.welcome, timeout=10_000)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(gui_album))
     watchdog = Watchdog()
     watchdog.start()
@@ -66,7 +66,7 @@ def test_first_run_scan_through_the_welcome_view_shows_the_people(make_window, t
     # The band (four people, two photos each) and the boy (two photos): five people of two faces.
     window.show_view("people")
     window.people.show_small.setChecked(True)
-    qtbot.waitUntil(lambda: window.people.proxy.rowCount() == 5, timeout=5000)
+    qtbot.waitUntil(lambda: window.people.model.rowCount() == 5, timeout=5000)
     counts = sorted(window.people.model.row_at(i).face_count for i in range(window.people.model.rowCount()))
     assert counts == [2, 2, 2, 2, 2]
     with open_library(library_path) as library:

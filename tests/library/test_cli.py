@@ -168,3 +168,31 @@ def test_restore_album_checks_the_selection_and_out_dir_before_loading_the_engin
     code, _, err = cli("restore-album", "--out-dir", str(small_album / "restored"))
     assert code == 2 and "inside the album folder" in err
     assert json.loads(cli("restore-album", "--list", "--json")[1]) == []
+
+
+def test_rename_warns_about_namesakes_whatever_their_case(cli, small_album):
+    """Lookups ignore case, so "ringo" after "Ringo" makes the name ambiguous: say so at once."""
+    cli("scan", str(small_album))
+    first, second = json.loads(cli("people", "--json")[1])[:2]
+    assert cli("people", "rename", str(first["id"]), "Ringo")[0] == 0
+    code, out, _ = cli("people", "rename", str(second["id"]), "ringo")
+    assert code == 0 and f"note: person {first['id']} is also called 'ringo'" in out
+    code, _, err = cli("people", "hide", "RINGO")
+    assert code == 2 and "several people are named" in err  # what the note warned about
+
+
+def test_refs_add_file_says_when_the_face_looks_like_someone_else(cli, small_album, faces_dir):
+    cli("scan", str(small_album))
+    [portrait] = [f for f in json.loads(cli("people", "list", "--unassigned", "--json")[1])
+                  if f["photo"].endswith("hepburn_portrait_lowres.jpg")]
+    assert cli("people", "move", str(portrait["id"]), "--new", "--name", "Audrey")[0] == 0
+    code, out, _ = cli("refs", "add", "Audrey", "--file", str(faces_dir / "Einstein01.png"))
+    assert code == 0 and "warning: the face in" in out and "looks like someone else (similarity 0.8" in out
+    code, out, _ = cli("refs", "add", "Audrey", "--file", str(faces_dir / "Hepburn01.png"))
+    assert code == 0 and "warning" not in out
+    blank = small_album.parent / "blank.png"
+    from PIL import Image
+
+    Image.new("RGB", (300, 300), (128, 128, 128)).save(blank)
+    code, _, err = cli("refs", "add", "Audrey", "--file", str(blank))
+    assert code == 2 and "no face" in err

@@ -171,3 +171,31 @@ def test_a_file_lacking_the_tables_of_its_schema_version_is_refused_untouched(tm
 def test_every_table_is_created_by_the_step_listed_for_it():
     assert {name for step in migrations.TABLES_OF_STEP for name in step} == set(schema.metadata.tables)
     assert len(migrations.TABLES_OF_STEP) == migrations.LATEST_VERSION
+
+
+def test_version_3_library_gets_each_persons_face_count_on_upgrade(tmp_path):
+    path = tmp_path / "v3.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        for step in (1, 2, 3):
+            migrations.apply_step(conn, step)
+        for statement in (
+            "INSERT INTO albums (id, path, added_at) VALUES (1, '/a', 0)",
+            "INSERT INTO photos (id, album_id, path, size, mtime_ns, status, scanned_at) "
+            "VALUES (1, 1, '/a/p', 1, 1, 'ok', 0)",
+            "INSERT INTO faces (id, photo_id, x0, y0, x1, y1, points, score, quality) "
+            "VALUES (1, 1, 0, 0, 1, 1, x'', 1, 1), (2, 1, 2, 0, 3, 1, x'', 1, 1)",
+            "INSERT INTO people (id, name, hidden, created_at) VALUES (7, 'Ann', 0, 0), (8, NULL, 0, 0)",
+            "INSERT INTO assignments VALUES (1, 7, 'user', 5.0), (2, 7, 'auto', 6.0)",
+        ):
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+    with Library.open(path) as library:
+        with library.reading() as conn:
+            counts = conn.exec_driver_sql("SELECT id, face_count, last_assigned_at FROM people ORDER BY id").all()
+            assert [tuple(row) for row in counts] == [(7, 2, 6.0), (8, 0, None)]
+        with library.transaction() as conn:  # and the triggers keep them from then on
+            conn.exec_driver_sql("UPDATE assignments SET person_id = 8 WHERE face_id = 2")
+        with library.reading() as conn:
+            counts = conn.exec_driver_sql("SELECT id, face_count, last_assigned_at FROM people ORDER BY id").all()
+            assert [tuple(row) for row in counts] == [(7, 1, 5.0), (8, 1, 6.0)]

@@ -9,6 +9,7 @@ from faceme_core.errors import ImageLoadError, LibraryError
 from faceme_core.library import people as ops
 from faceme_core.library import references as refs
 from faceme_core.library.scan import scan_folders
+from tests.library.conftest import ALBUM
 
 
 @pytest.fixture
@@ -56,10 +57,11 @@ def test_suggest_proposes_without_adding_and_accepting_adds(scanned):
     assert suggestions[0].face_id not in {s.face_id for s in again}
 
 
-def test_face_and_file_references_are_listed_and_removed(scanned, faces_dir):
+def test_face_and_file_references_are_listed_and_removed(scanned, faces_dir, analyzer):
     person = ops.list_people(scanned)[0]
     face_ref = refs.add_face_reference(scanned, person.id, person.faces[0].id).reference_id
-    file_ref = refs.add_file_reference(scanned, person.id, faces_dir / "Hepburn01.png").reference_id
+    added = refs.add_file_reference(scanned, person.id, faces_dir / "Hepburn01.png", analyzer=analyzer)
+    file_ref = added.change.reference_id
     listed = refs.list_references(scanned, person.id)
     assert [(r.id, r.kind) for r in listed] == [(face_ref, "face"), (file_ref, "file")]
     assert listed[0].photo_path == person.faces[0].photo_path and listed[0].box == person.faces[0].box
@@ -71,18 +73,49 @@ def test_face_and_file_references_are_listed_and_removed(scanned, faces_dir):
         refs.remove_reference(scanned, face_ref)
 
 
-def test_bad_references_are_refused_with_the_reason(scanned, tmp_path):
+def test_bad_references_are_refused_with_the_reason(scanned, tmp_path, analyzer):
     first, second = ops.list_people(scanned)[:2]
     with pytest.raises(LibraryError, match="is not one of person"):
         refs.add_face_reference(scanned, first.id, second.faces[0].id)
     with pytest.raises(LibraryError, match="no such image file"):
-        refs.add_file_reference(scanned, first.id, tmp_path / "nope.jpg")
+        refs.add_file_reference(scanned, first.id, tmp_path / "nope.jpg", analyzer=analyzer)
     junk = tmp_path / "junk.jpg"
     junk.write_bytes(b"not an image")
     with pytest.raises(ImageLoadError):
-        refs.add_file_reference(scanned, first.id, junk)
+        refs.add_file_reference(scanned, first.id, junk, analyzer=analyzer)
     with pytest.raises(LibraryError, match="--count 0"):
         refs.suggest_references(scanned, first.id, count=0)
+
+
+def test_a_file_without_a_face_or_cut_short_is_refused_at_once(scanned, tmp_path, analyzer):
+    from PIL import Image
+
+    person = ops.list_people(scanned)[0]
+    blank = tmp_path / "blank.jpg"
+    Image.new("RGB", (400, 300), (200, 200, 200)).save(blank)
+    with pytest.raises(LibraryError, match="blank.jpg: no face"):
+        refs.add_file_reference(scanned, person.id, blank, analyzer=analyzer)
+    whole = (ALBUM / "hepburn_portrait_lowres.jpg").read_bytes()
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(whole[: len(whole) // 2])  # the header is intact: only decoding finds it
+    with pytest.raises(ImageLoadError, match="truncated.jpg"):
+        refs.add_file_reference(scanned, person.id, truncated, analyzer=analyzer)
+    assert refs.list_references(scanned, person.id) == []
+
+
+def test_a_file_of_someone_else_is_added_but_flagged_with_its_similarity(scanned, faces_dir, analyzer):
+    [portrait] = [f for f in ops.unassigned_faces(scanned) if f.photo_path.name == "hepburn_portrait_lowres.jpg"]
+    ops.move_faces(scanned, [portrait.id], None, new_name="Audrey Hepburn")
+    einstein = refs.add_file_reference(scanned, "Audrey Hepburn", faces_dir / "Einstein01.png", analyzer=analyzer)
+    assert einstein.check.looks_like_someone_else
+    assert einstein.check.similarity < einstein.check.threshold
+    assert einstein.change.reference_id in {r.id for r in refs.list_references(scanned, "Audrey Hepburn")}
+    audrey = refs.add_file_reference(scanned, "Audrey Hepburn", faces_dir / "Hepburn01.png", analyzer=analyzer)
+    assert not audrey.check.looks_like_someone_else
+    assert audrey.check.similarity > einstein.check.similarity
+    nobody = ops.create_person(scanned, "Nobody Yet").person_id  # no album face to compare with
+    unknown = refs.add_file_reference(scanned, nobody, faces_dir / "Einstein01.png", analyzer=analyzer)
+    assert unknown.check.similarity is None and not unknown.check.looks_like_someone_else
 
 
 def _misgrouped_library(library, tmp_path):

@@ -122,6 +122,7 @@ JOURNALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "assignments": ("face_id", "person_id", "source", "assigned_at"),
     "rejections": ("face_id", "person_id", "created_at"),
     "person_refs": ("id", "person_id", "face_id", "file_path", "added_at"),
+    "distinct_people": ("person_a", "person_b", "created_at"),
 }
 
 
@@ -140,8 +141,10 @@ def _journal_triggers(table: str, columns: tuple[str, ...]) -> list[str]:
         ("DELETE", slots_old, old),
         ("UPDATE", f"{slots_old}, {slots_new}", f"{old}, {new}"),
     ):
+        # Updates of these columns only: people's face counts (kept by other triggers) are not decisions.
+        event = f"UPDATE OF {', '.join(columns)}" if op == "UPDATE" else op
         statements.append(
-            f"""CREATE TRIGGER undo_{table}_{op.lower()} AFTER {op} ON {table}
+            f"""CREATE TRIGGER undo_{table}_{op.lower()} AFTER {event} ON {table}
             WHEN EXISTS {recording}
             BEGIN
                 INSERT INTO undo_rows (entry_id, table_name, op, {slots})
@@ -149,6 +152,9 @@ def _journal_triggers(table: str, columns: tuple[str, ...]) -> list[str]:
             END"""
         )
     return statements
+
+
+EMBEDDINGS_GENERATION_KEY = "embeddings_generation"
 
 
 def _v4_undo_journal_and_paging(conn: Connection) -> None:
@@ -169,7 +175,53 @@ def _v4_undo_journal_and_paging(conn: Connection) -> None:
             o1, o2, o3, o4, o5,
             n1, n2, n3, n4, n5)""",
         "CREATE INDEX ix_undo_rows_entry_id ON undo_rows(entry_id)",
-        # Paged queries (queries.py): rejections by person (merge, review), people by name.
+        # "Not the same person" answers in review (review.py): the pair is not proposed again.
+        """CREATE TABLE distinct_people (
+            person_a INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            person_b INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            created_at FLOAT NOT NULL,
+            PRIMARY KEY (person_a, person_b),
+            CHECK (person_a < person_b))""",
+        "CREATE INDEX ix_distinct_people_b ON distinct_people(person_b)",
+        # Paged queries (queries.py): each person's face count and latest face, kept by triggers, so
+        # a page of people reads only the people table (counting 100,000 assignments per page did
+        # not fit in 50 ms). The index on (person_id, assigned_at) serves a person's faces.
+        "ALTER TABLE people ADD COLUMN face_count INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE people ADD COLUMN last_assigned_at FLOAT",
+        "CREATE INDEX ix_assignments_person_time ON assignments(person_id, assigned_at)",
+        "DROP INDEX ix_assignments_person_id",
+        """UPDATE people SET
+            face_count = (SELECT count(*) FROM assignments WHERE person_id = people.id),
+            last_assigned_at = (SELECT max(assigned_at) FROM assignments WHERE person_id = people.id)""",
+        # The latest time is looked up again (one index probe) rather than only raised, so an undo
+        # that puts older assignments back also puts the person's time back.
+        """CREATE TRIGGER count_assignment_insert AFTER INSERT ON assignments BEGIN
+            UPDATE people SET face_count = face_count + 1,
+                last_assigned_at = (SELECT max(assigned_at) FROM assignments WHERE person_id = NEW.person_id)
+            WHERE id = NEW.person_id;
+        END""",
+        """CREATE TRIGGER count_assignment_delete AFTER DELETE ON assignments BEGIN
+            UPDATE people SET face_count = face_count - 1,
+                last_assigned_at = (SELECT max(assigned_at) FROM assignments WHERE person_id = OLD.person_id)
+            WHERE id = OLD.person_id;
+        END""",
+        """CREATE TRIGGER count_assignment_update AFTER UPDATE OF person_id, assigned_at ON assignments BEGIN
+            UPDATE people SET face_count = face_count - 1,
+                last_assigned_at = (SELECT max(assigned_at) FROM assignments WHERE person_id = OLD.person_id)
+            WHERE id = OLD.person_id;
+            UPDATE people SET face_count = face_count + 1,
+                last_assigned_at = (SELECT max(assigned_at) FROM assignments WHERE person_id = NEW.person_id)
+            WHERE id = NEW.person_id;
+        END""",
+        # A number that changes whenever any embedding is written or removed (meta key
+        # EMBEDDINGS_GENERATION_KEY), so vectors read once can be kept until then (queries.py).
+        f"INSERT INTO meta (key, value) VALUES ('{EMBEDDINGS_GENERATION_KEY}', '0') ON CONFLICT DO NOTHING",
+        *(
+            f"""CREATE TRIGGER embeddings_generation_{op.lower()} AFTER {op} ON embeddings BEGIN
+                UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = '{EMBEDDINGS_GENERATION_KEY}';
+            END"""
+            for op in ("INSERT", "DELETE", "UPDATE")
+        ),
         "CREATE INDEX ix_rejections_person_id ON rejections(person_id)",
         "CREATE INDEX ix_people_name ON people(name COLLATE NOCASE)",
     ]
@@ -222,7 +274,7 @@ TABLES_OF_STEP: tuple[tuple[str, ...], ...] = (
     ("meta", "albums", "photos", "faces", "embeddings", "people", "assignments", "rejections", "person_refs"),
     ("jobs", "job_items"),
     (),
-    ("undo_entries", "undo_rows"),
+    ("undo_entries", "undo_rows", "distinct_people"),
     ("photo_year_estimates",),
 )
 # From this version on every FaceMe library carries APPLICATION_ID (set in the same step).

@@ -81,6 +81,10 @@ people = Table(
     Column("hidden", Boolean, nullable=False, default=False),
     Column("cover_face_id", Integer, ForeignKey("faces.id", ondelete="SET NULL")),
     Column("created_at", Float, nullable=False),
+    # Kept by triggers on assignments (migration 4), never written by code: how many faces the
+    # person has, and when a face last joined them.
+    Column("face_count", Integer, nullable=False, server_default="0"),
+    Column("last_assigned_at", Float),
 )
 
 # source: "auto" (clustering; may be redone) or "user" (a decision automation never undoes).
@@ -141,6 +145,15 @@ job_items = Table(
     Column("report", Text),  # JSON: per face, restored with references or blind
     Column("started_at", Float),
     Column("finished_at", Float),
+)
+
+# "These two are not the same person" (review.py), person_a < person_b.
+distinct_people = Table(
+    "distinct_people",
+    metadata,
+    Column("person_a", Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    Column("person_b", Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", Float, nullable=False),
 )
 
 # The undo journal (undo.py). state: "recording" (only inside the edit's transaction), "done"
