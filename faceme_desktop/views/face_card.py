@@ -67,13 +67,7 @@ class FaceCard(QFrame):
         self.person = QComboBox()
         self.person.setObjectName("personCombo")
         self.person.setToolTip("Who this face is: their references guide the restoration")
-        self.person.addItem("Unknown person", None)
-        known = dict(people)
-        if face.person_id is not None and face.person_id not in known:
-            known[face.person_id] = face.who
-        for person_id, name in sorted(known.items(), key=lambda item: item[1].lower()):
-            self.person.addItem(name, person_id)
-        self.person.setCurrentIndex(max(0, self.person.findData(face.person_id)))
+        self.set_people(people)
         self.person.currentIndexChanged.connect(lambda _i: self.person_changed.emit(face.index, self.person.currentData()))
         badge_text, badge_tip = assignment_text(face)
         self.badge = QLabel(badge_text)
@@ -127,6 +121,19 @@ class FaceCard(QFrame):
         layout.addWidget(self.crop, 0, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(right, 0, 1)
         layout.setColumnStretch(1, 1)
+
+    def set_people(self, people: list[tuple[int, str]]) -> None:
+        """The people to choose from (the face's own person always among them), without a change signal."""
+        known = dict(people)
+        if self.face.person_id is not None and self.face.person_id not in known:
+            known[self.face.person_id] = self.face.who
+        self.person.blockSignals(True)
+        self.person.clear()
+        self.person.addItem("Unknown person", None)
+        for person_id, name in sorted(known.items(), key=lambda item: item[1].lower()):
+            self.person.addItem(name, person_id)
+        self.person.setCurrentIndex(max(0, self.person.findData(self.face.person_id)))
+        self.person.blockSignals(False)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(460, CROP_SIZE + 24)

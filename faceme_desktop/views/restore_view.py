@@ -374,8 +374,8 @@ class RestoreView(QWidget):
 
     def _on_people(self, people: list[tuple[int, str]]) -> None:
         self.people = people
-        if self.current in self.setups:
-            self._show_setup(self.setups[self.current])
+        for card in self.cards:  # in place: a rebuild would swap the cards under the user's mouse
+            card.set_people(people)
 
     def _on_prepared(self, setup: PhotoSetup) -> None:
         old = self.setups.get(setup.path)
@@ -389,8 +389,17 @@ class RestoreView(QWidget):
 
     def _on_previews(self, path: Path, previews: Previews) -> None:
         self.previews[path] = previews
-        if path == self.current:
-            self._show_setup(self.setups[path])
+        if path == self.current:  # images into the cards shown: no rebuild under the user's mouse
+            self._show_images(self.setups[path], previews)
+
+    def _show_images(self, setup: PhotoSetup, previews: Previews) -> None:
+        for card in self.cards:
+            if card.face.index in previews.crops:
+                card.set_crop(previews.crops[card.face.index])
+            for position, image in enumerate(previews.references.get(card.face.index, [])):
+                if not image.isNull():
+                    card.set_reference_image(position, image)
+        self.preview.set_full_pixmap(draw_face_boxes(previews.photo, setup, previews.scale))
 
     # --- one photo's faces -------------------------------------------------------------------------------------
     @property
@@ -411,16 +420,10 @@ class RestoreView(QWidget):
             card.mode_changed.connect(self._on_mode_changed)
             card.person_changed.connect(self._on_person_changed)
             card.references_dropped.connect(self._on_references_dropped)
-            if previews is not None:
-                if face.index in previews.crops:
-                    card.set_crop(previews.crops[face.index])
-                for position, image in enumerate(previews.references.get(face.index, [])):
-                    if not image.isNull():
-                        card.set_reference_image(position, image)
             self.cards_layout.insertWidget(self.cards_layout.count() - 1, card)
             self.cards.append(card)
         if previews is not None:
-            self.preview.set_full_pixmap(draw_face_boxes(previews.photo, setup, previews.scale))
+            self._show_images(setup, previews)
         self._show_warnings(setup_warnings(setup))
 
     def _show_warnings(self, warnings: tuple[SetupWarning, ...]) -> None:
