@@ -81,7 +81,9 @@ def open_models_dialog(window, missing_text: str = ""):
     def offload_changed(on: bool) -> None:
         settings.offload = on
         controller.forget_engine()
-        dialog.device.setText("Device: " + describe_device(window.settings.device, on))
+        text = "Device: " + describe_device(window.settings.device, on)
+        dialog.device.setText(text)
+        window.restore.device.setText(text)
 
     dialog.offload_changed.connect(offload_changed)
     dialog.models_changed.connect(controller.forget_engine)

@@ -82,3 +82,23 @@ def write_sidecar(record: RestoreRecord) -> Path:
 def read_sidecar(output: Path) -> dict[str, Any]:
     return json.loads(sidecar_path(output).read_text(encoding="utf-8"))
 
+
+
+def face_record(index: int, report, references: tuple[str, ...] | None = None) -> FaceRecord:
+    """A restored face's record from its ``restore.photo.FaceReport``."""
+    return FaceRecord(
+        index=index, box=tuple(float(v) for v in report.box), mode="blind" if report.blind else "references",
+        person=report.person, references=tuple(report.references if references is None else references),
+        seed=report.seed, steps=report.steps, identity_before=report.identity_before,
+        identity_after=report.identity_after,
+    )
+
+
+def untouched_record(index: int, box, reason: str, person: str | None = None) -> FaceRecord:
+    return FaceRecord(index=index, box=tuple(float(v) for v in box), mode="untouched", person=person, references=(),
+                      seed=None, steps=None, identity_before=None, identity_after=None, note=reason)
+
+
+def reference_label(reference) -> str:
+    """How a record names a ``library.types.TaskReference``: the file, or "photo#face N" for album faces."""
+    return f"{reference.path}#face {reference.face_id}" if reference.kind == "face" else str(reference.path)

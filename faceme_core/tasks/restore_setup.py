@@ -22,7 +22,7 @@ from faceme_core.imageio import load_photo, save_photo
 from faceme_core.library.types import TaskReference
 from faceme_core.restore.photo import FaceTarget, RestoredTarget, restore_faces
 from faceme_core.restore.photo_setup import FaceChoice, PhotoSetup, targets_of
-from faceme_core.restore.provenance import FaceRecord, RestoreRecord, write_sidecar
+from faceme_core.restore.provenance import FaceRecord, RestoreRecord, reference_label, write_sidecar
 from faceme_core.restore.references import ReferenceSet, load_reference
 from faceme_core.restore.sampling_progress import sampling_reporter
 from faceme_core.restore.session import RestoreSession
@@ -67,7 +67,7 @@ class ReferenceLoader:
                     raise FaceMeError(f"reference {reference.path.name}: {error}") from None
             loaded.append(self._cache[reference])
         return ReferenceSet(faces=tuple(face for face, _ in loaded), embeddings=tuple(e for _, e in loaded),
-                            names=tuple(_reference_name(r) for r in references))
+                            names=tuple(reference_label(r) for r in references))
 
 
 def restore_setup(
@@ -164,7 +164,7 @@ def restore_record(result: SetupResult, output: Path) -> RestoreRecord:
         options = options or done.options
         rows.append(FaceRecord(
             face.index, face.box, "blind" if report.blind else "references", done.choice.person_name,
-            tuple(_reference_name(r.reference) for r in done.choice.references) if not report.blind else (),
+            tuple(reference_label(r.reference) for r in done.choice.references) if not report.blind else (),
             report.seed, report.steps, report.identity_before, report.identity_after,
             note=_options_note(done.options, options),
         ))
@@ -178,9 +178,3 @@ def _options_note(face_options: RestoreOptions, run_options: RestoreOptions) -> 
         return ""
     return (f"re-run with sampler {face_options.sampler}, steps {face_options.steps}, "
             f"identity strength {face_options.identity_strength:g}")
-
-
-def _reference_name(reference: TaskReference) -> str:
-    if reference.kind == "face":
-        return f"{reference.path}#face {reference.face_id}"
-    return str(reference.path)

@@ -32,7 +32,7 @@ from faceme_core.tasks import TaskProgress
 from faceme_desktop.error_dialog import show_error
 from faceme_desktop.tasks_qt import RunningTask, format_eta
 
-COLUMNS = ("Component", "State", "Size", "Licence", "Where")
+COLUMNS = ("Component", "State", "Size", "Licence")
 STATE_COLOURS = {"installed": QColor("#2e7d32"), "missing": QColor("#757575"), "invalid": QColor("#c62828")}
 
 
@@ -77,7 +77,7 @@ class ModelsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("modelsDialog")
         self.setWindowTitle("FaceMe models")
-        self.resize(820, 420)
+        self.resize(1000, 420)
         self.models_dir = Path(models_dir) if models_dir else paths.models_dir()
         self.fetcher = fetcher  # None: the Hugging Face downloader; tests pass a fake
         self.statuses: list[ComponentStatus] = []
@@ -96,7 +96,8 @@ class ModelsDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
         self.store = QLabel()
         self.store.setObjectName("modelsStore")
         self.store.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -177,8 +178,11 @@ class ModelsDialog(QDialog):
             if problems:
                 state.setToolTip(problems)
             size = human_bytes(status.size_bytes) if status.size_bytes else f"~{human_bytes(spec.approx_bytes)}"
-            cells = [QTableWidgetItem(f"{spec.title} ({status.name})"), state, QTableWidgetItem(size),
-                     QTableWidgetItem(spec.licence), QTableWidgetItem(str(status.path) if status.path else "")]
+            name = QTableWidgetItem(spec.title)
+            name.setToolTip(f"{status.name}: {status.path or 'not installed'}")
+            licence = QTableWidgetItem(spec.licence)
+            licence.setToolTip(spec.licence)
+            cells = [name, state, QTableWidgetItem(size), licence]
             for column, item in enumerate(cells):
                 self.table.setItem(row, column, item)
         if self.progress_label.text().startswith("Verifying"):

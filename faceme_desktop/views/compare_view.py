@@ -105,6 +105,7 @@ class CompareView(QWidget):
         self.faces.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.faces.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.faces.verticalHeader().setDefaultSectionSize(THUMB + 8)
+        self.faces.setMinimumHeight(2 * (THUMB + 8) + 32)  # two faces at least, header included
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.views)
@@ -172,7 +173,11 @@ class CompareView(QWidget):
             button.setToolTip("Restore this face again with other references, strength or seed; the others stay")
             button.setEnabled(not face.too_small)
             button.clicked.connect(lambda _c=False, i=face.index: self.rerun_requested.emit(i))
-            self.faces.setCellWidget(row, 7, button)
+            cell = QWidget()
+            cell_layout = QVBoxLayout(cell)
+            cell_layout.setContentsMargins(6, 0, 6, 0)
+            cell_layout.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
+            self.faces.setCellWidget(row, 7, cell)
 
     # --- modes ----------------------------------------------------------------------------------------------
     def set_mode(self, mode: int) -> None:

@@ -109,11 +109,11 @@ def draw_face_boxes(image: QImage, setup: PhotoSetup, scale: float) -> QPixmap:
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     font = QFont()
     font.setBold(True)
-    font.setPixelSize(max(12, int(pixmap.height() / 40)))
+    font.setPixelSize(max(14, int(pixmap.height() / 22)))
     painter.setFont(font)
     for face in setup.faces:
         colour = BOX_COLOURS["untouched" if face.too_small else face.mode]
-        painter.setPen(QPen(colour, max(2, pixmap.width() // 400)))
+        painter.setPen(QPen(colour, max(3, pixmap.width() // 250)))
         x0, y0, x1, y1 = (v * scale for v in face.box)
         painter.drawRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         label = QRectF(x0, max(0, y0 - font.pixelSize() - 6), font.pixelSize() * 1.6, font.pixelSize() + 4)
@@ -188,6 +188,12 @@ class RestoreView(QWidget):
         self.empty.setObjectName("restoreEmpty")
 
         self.preview = PreviewLabel()
+        self.device = QLabel()
+        self.device.setObjectName("deviceLabel")
+        self.device.setEnabled(False)
+        self.device.setToolTip("Where the restoration runs; change offloading in Tools > Models")
+        if self.controller is not None:
+            self.device.setText("Device: " + describe_device(self.settings.device, self.controller.restore_settings.offload))
         self.photo_title = QLabel()
         self.photo_title.setObjectName("photoTitle")
         self.cards_box = QWidget()
@@ -204,7 +210,10 @@ class RestoreView(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.photo_title)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.photo_title, 1)
+        title_row.addWidget(self.device)
+        right_layout.addLayout(title_row)
         right_layout.addWidget(scroll, 1)
         right_layout.addWidget(self.warnings)
         split = QSplitter()
@@ -280,23 +289,18 @@ class RestoreView(QWidget):
         self.random_seed.toggled.connect(lambda on: self.seed.setEnabled(not on))
         self.upscale = QComboBox()
         self.upscale.setObjectName("upscale")
-        self.upscale.addItem("1x (same size)", 1)
+        self.upscale.addItem("1x", 1)
         self.upscale.addItem("2x", 2)
         self.upscale.setCurrentIndex(max(0, self.upscale.findData(choices.upscale)))
-        self.device = QLabel()
-        self.device.setObjectName("deviceLabel")
-        self.device.setEnabled(False)
-        if self.controller is not None:
-            self.device.setText("Device: " + describe_device(self.settings.device, self.controller.restore_settings.offload))
+        self.upscale.setToolTip("Output size: 2x enlarges the whole photo (faces restored at full detail)")
         for text, widget in (("Preset", self.preset), ("Steps", self.steps), ("Identity strength", self.strength),
                              ("Seed", self.seed)):
             layout.addWidget(QLabel(text))
             layout.addWidget(widget)
         layout.addWidget(self.random_seed)
-        layout.addWidget(QLabel("Output scale"))
+        layout.addWidget(QLabel("Scale"))
         layout.addWidget(self.upscale)
         layout.addStretch(1)
-        layout.addWidget(self.device)
         return bar
 
     def _run_bar(self) -> QWidget:
