@@ -6,7 +6,9 @@ Figures printed:
 2. frame time while scrolling the photo grid, median and 95th percentile (target: under 16 ms),
    against a baseline measured in the same run: the same QListView scrolling a plain
    QStringListModel of as many rows (what Qt itself costs on this machine). Thumbnails arrive while
-   scrolling, as they would for a user.
+   scrolling, as they would for a user: decoded by two worker threads (Qt's decoders release the
+   GIL), which on a two-core machine compete with the GUI thread for the CPU. A second run with
+   --keep reads them from the disk cache.
 
 usage: QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_gui [--photos 10000] [--faces 100000] [--keep DIR]
 """
@@ -82,6 +84,7 @@ def main() -> None:
     from faceme_desktop.views.photos_view import PHOTO_THUMBNAIL
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="faceme-bench-gui-"))
+    os.environ["FACEME_HOME"] = str(folder / "home")  # caches (photo thumbnails) beside the library, not the user's
     library_path = folder / "library.sqlite"
     if not library_path.exists():
         started = time.perf_counter()

@@ -47,10 +47,31 @@ def populate(folder: Path) -> Path:
     return library_path
 
 
+def dark_palette():
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette()
+    for role, colour in (
+        (QPalette.ColorRole.Window, "#2b2b2b"), (QPalette.ColorRole.WindowText, "#e6e6e6"),
+        (QPalette.ColorRole.Base, "#1e1e1e"), (QPalette.ColorRole.AlternateBase, "#333333"),
+        (QPalette.ColorRole.Text, "#e6e6e6"), (QPalette.ColorRole.Button, "#3a3a3a"),
+        (QPalette.ColorRole.ButtonText, "#e6e6e6"), (QPalette.ColorRole.Highlight, "#3d7bd9"),
+        (QPalette.ColorRole.HighlightedText, "#ffffff"), (QPalette.ColorRole.Midlight, "#444444"),
+        (QPalette.ColorRole.ToolTipBase, "#333333"), (QPalette.ColorRole.ToolTipText, "#e6e6e6"),
+        (QPalette.ColorRole.PlaceholderText, "#9a9a9a"),
+    ):
+        palette.setColor(role, QColor(colour))
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText, QColor("#808080"))
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#808080"))
+    return palette
+
+
 def main() -> None:
     from PySide6.QtWidgets import QApplication
 
+    from faceme_desktop.about import show_about
     from faceme_desktop.app import build_window, create_application
+    from faceme_desktop.theme import ThemeWatcher
     from faceme_desktop.settings import AppSettings, isolate_settings
     from faceme_desktop.start_options import StartOptions
 
@@ -69,6 +90,17 @@ def main() -> None:
     empty.resize(*SIZE)
     empty.show()
     shoot(empty, "welcome")
+    album = work / "Scanned album"
+    shutil.copytree(ALBUM, album)
+    empty.add_folders([album])  # what the welcome button and a folder drop do
+    task = empty.scans.task
+    deadline = time.monotonic() + 60
+    while empty.photos.model.rowCount() < 2 and time.monotonic() < deadline:
+        settle(app, 0.2)
+    shoot(empty, "scanning")  # photos appear while the scan goes on; progress, ETA and Cancel below
+    task.cancel()
+    while task.running:
+        settle(app, 0.2)
     empty.close()
 
     library_path = populate(work)
@@ -106,6 +138,19 @@ def main() -> None:
     shoot(window, "review")
     window.show_view("restore")
     shoot(window, "restore")
+    about = show_about(window)
+    shoot(window, "about", about)
+    about.close()
+    # The system turning dark: the palette changes, the theme watcher has every icon made again.
+    watcher = ThemeWatcher(app)
+    watcher.changed.connect(window.refresh_icons)
+    app.setStyle("Fusion")
+    app.setPalette(dark_palette())
+    window.show_view("people")
+    shoot(window, "people-dark")
+    photos.open_photo(photos.model.row_at(row).id)
+    window.show_view("photos")
+    shoot(window, "photo-dark")
     window.close()
     QApplication.processEvents()
     shutil.rmtree(work, ignore_errors=True)

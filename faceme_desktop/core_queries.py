@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from faceme_core.library import queries, review
 from faceme_core.library.db import schema
@@ -98,24 +98,15 @@ def person_references(library: Library, person_id: int) -> PersonReferences:
     face_ids = [r.face_id for r in references if r.face_id is not None] + [s.face_id for s in suggestions]
     faces = schema.faces
     with library.reading() as conn:
-        rows = {
-            row.id: row
-            for row in conn.execute(select(faces.c.id, faces.c.thumbnail, faces.c.quality).where(faces.c.id.in_(face_ids)))
-        }
+        thumbnails = dict(conn.execute(select(faces.c.id, faces.c.thumbnail).where(faces.c.id.in_(face_ids))).all())
     folder = library.thumbnails_dir
 
     def thumb(face_id: int) -> Path | None:
-        row = rows.get(face_id)
-        return folder / row.thumbnail if row is not None and row.thumbnail else None
+        name = thumbnails.get(face_id)
+        return folder / name if name else None
 
     cards = tuple(
-        ReferenceCard(
-            r.id,
-            r.kind,
-            thumb(r.face_id) if r.face_id is not None else r.file_path,
-            rows[r.face_id].quality if r.face_id in rows else None,
-            r.readable_now(),
-        )
+        ReferenceCard(r.id, r.kind, thumb(r.face_id) if r.face_id is not None else r.file_path, r.quality, r.readable_now())
         for r in references
     )
     good = sum(1 for c in cards if c.readable and (c.quality is None or c.quality >= QUALITY_FLOOR))
@@ -131,8 +122,7 @@ def album_folders(library: Library) -> list[Path]:
 
 
 def photo_count(library: Library) -> int:
-    with library.reading() as conn:
-        return int(conn.execute(select(func.count()).select_from(schema.photos)).scalar_one())
+    return queries.photos_page(library, limit=1).total
 
 
 def better_embedding_model(library: Library, backend: str) -> str | None:

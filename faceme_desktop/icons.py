@@ -39,6 +39,7 @@ GLYPHS = {
     "open": "mdi6.open-in-new",
     "jobs": "mdi6.format-list-checks",
     "models": "mdi6.package-down",
+    "settings": "mdi6.cog-outline",
 }
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QStackedWidget, QWidget
+from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from faceme_core.imageio import SUPPORTED_SUFFIXES
 from faceme_desktop import core_queries
@@ -25,6 +25,7 @@ from faceme_desktop.thumbnails import ThumbnailLoader
 from faceme_desktop.views.people_view import PeopleView
 from faceme_desktop.views.photos_view import PhotosView
 from faceme_desktop.restore_wiring import install_restore_parts
+from faceme_desktop.views.preferences_dialog import PreferencesDialog
 from faceme_desktop.views.restore_view import RestoreView
 from faceme_desktop.views.review_view import ReviewView
 from faceme_desktop.views.welcome_view import WelcomeView
@@ -104,8 +105,6 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.sidebar)
         right = QWidget()
-        from PySide6.QtWidgets import QVBoxLayout
-
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.banner)
@@ -138,6 +137,7 @@ class MainWindow(QMainWindow):
             "quit": self.close,
             "undo": self.session.undo,
             "redo": self.session.redo,
+            "preferences": self.show_preferences,
             "showPhotos": lambda: self.show_view("photos"),
             "showPeople": lambda: self.show_view("people"),
             "showReview": lambda: self.show_view("review"),
@@ -153,6 +153,12 @@ class MainWindow(QMainWindow):
         self.actions_by_name["undo"].setEnabled(False)
         self.actions_by_name["redo"].setEnabled(False)
         self.welcome.add_button.setToolTip(self.actions_by_name["addFolder"].toolTip())
+
+    def show_preferences(self) -> PreferencesDialog:
+        dialog = PreferencesDialog(self.settings, self)
+        dialog.accepted.connect(lambda: setattr(self.scans, "backend", self.settings.face_backend))
+        dialog.open()
+        return dialog
 
     def _on_undo_state(self, state) -> None:
         for name, text in (("undo", state.undo), ("redo", state.redo)):
@@ -234,8 +240,6 @@ class MainWindow(QMainWindow):
         self.jobs.stop_and_wait()  # part 2: a running job pauses, resumable next time
         self.restore.controller.cancel()
         if self.scans.task is not None and self.scans.task.running:
-            from PySide6.QtCore import QThreadPool
-
             QThreadPool.globalInstance().waitForDone(10_000)  # the scan stops at its next photo
         self.loader.cancel_pending()
         self.loader.wait(2000)

@@ -51,6 +51,7 @@ FILE = (
 EDIT = (
     ActionSpec("undo", "&Undo", QKeySequence.StandardKey.Undo, "Undo the last decision about people", "undo"),
     ActionSpec("redo", "&Redo", "Ctrl+Shift+Z", "Redo what was undone", "redo"),
+    ActionSpec("preferences", "&Preferences...", "Ctrl+,", "Face detection, device, folders", "settings"),
 )
 VIEW = (
     ActionSpec("showPhotos", "&Photos", "Ctrl+1", "All photos, by folder", "photos"),

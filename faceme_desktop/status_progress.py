@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from faceme_core.tasks import TaskProgress
 from faceme_desktop.icons import icon
 from faceme_desktop.tasks_qt import RunningTask, format_eta
+
+
+STAGE_WORDS = {
+    "loading": "Loading the face models",
+    "walking": "Looking for photos",
+    "analysing": "Finding faces",
+    "embedding": "Computing face fingerprints",
+    "grouping": "Grouping faces into people",
+}
+
+
+def describe(event: TaskProgress) -> str:
+    """'Finding faces: IMG_0042.jpg (30/120), 2 failed' from a task's progress event."""
+    text = STAGE_WORDS.get(event.stage, event.stage.replace("_", " ").capitalize())
+    if event.item:
+        text += f": {PurePath(event.item).name}"
+    if event.total:
+        text += f" ({event.done}/{event.total})"
+    if event.message and event.message.lower() != text.lower() and event.message.lower() not in STAGE_WORDS.get(event.stage, "").lower():
+        text += f", {event.message}"
+    return text
 
 
 class StatusProgress(QWidget):
@@ -22,6 +46,7 @@ class StatusProgress(QWidget):
         self.cancel_button = QToolButton()
         self.cancel_button.setObjectName("cancelTask")
         self.cancel_button.setText("Cancel")
+        self.cancel_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.cancel_button.setToolTip("Stop the running task (Ctrl+.); what is done so far is kept")
         self.cancel_button.clicked.connect(self._on_cancel)
         layout = QHBoxLayout(self)
@@ -51,10 +76,7 @@ class StatusProgress(QWidget):
             self.bar.setValue(min(event.done, event.total))
         else:
             self.bar.setRange(0, 0)
-        text = event.message or f"{self._task.title if self._task else ''}: {event.stage}"
-        if event.total:
-            text += f" ({event.done}/{event.total})"
-        self.label.setText(text)
+        self.label.setText(describe(event))
         self.eta.setText(format_eta(event.eta_seconds))
 
     def _on_cancel(self) -> None:

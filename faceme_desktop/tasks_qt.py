@@ -40,7 +40,7 @@ class RunningTask(QObject):
         self._fn = fn
         self._last_emit = 0.0
         self._last_stage: str | None = None
-        self.last_progress: TaskProgress | None = None
+        self._held: TaskProgress | None = None  # the newest event not emitted yet (throttled)
         self.running = False
         self._worker = None
 
@@ -57,14 +57,20 @@ class RunningTask(QObject):
         self.token.cancel()
 
     def _run(self) -> Any:  # on a pool thread
-        return self._fn(progress=self._report, cancel=self.token)
+        try:
+            return self._fn(progress=self._report, cancel=self.token)
+        finally:
+            if self._held is not None:  # the last word of the task is always shown
+                self.progress.emit(self._held)
 
     def _report(self, event: TaskProgress) -> None:  # on a pool thread
         now = time.monotonic()
         final = event.total is not None and event.done >= event.total
         if final or event.stage != self._last_stage or now - self._last_emit >= PROGRESS_INTERVAL_S:
-            self._last_emit, self._last_stage = now, event.stage
+            self._last_emit, self._last_stage, self._held = now, event.stage, None
             self.progress.emit(event)
+        else:
+            self._held = event
 
     def _on_returned(self, result: Any) -> None:
         self.running = False

@@ -7,6 +7,7 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
+from faceme_core.cli.common import info
 from faceme_core.tasks import CancelToken
 
 CANCELLED_EXIT_CODE = 130  # what shells report for a command stopped by Ctrl+C
@@ -25,6 +26,7 @@ def cancel_on_interrupt(token: CancelToken) -> Iterator[CancelToken]:
         if token.cancelled and signum == signal.SIGINT:
             raise KeyboardInterrupt
         token.cancel()
+        info("stopping... (Ctrl+C again to stop at once)")
 
     previous = {sig: signal.signal(sig, cancel) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from faceme_core.errors import LibraryError
-from faceme_core.library.db.migrations import EMBEDDINGS_GENERATION_KEY
+from faceme_core.library.db.migrations import EMBEDDINGS_GENERATION_KEY, PHOTO_PATHS_GENERATION_KEY
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, resolve_person
 from faceme_core.library.types import Box
@@ -295,16 +295,16 @@ class _QueryCache:
     vectors: the embeddings read so far (face id -> blob), valid while no embedding was written
         (migration 4's generation counter): after "not this person" or a merge only the person's
         face ids are read again (one index range), not thousands of vectors.
+    folders: the folder list, valid while no photo path was written (another generation counter).
     """
 
     def __init__(self) -> None:
         self.orders: dict[tuple, tuple[int, tuple[np.ndarray, np.ndarray]]] = {}
+        self.folders: tuple[str | None, tuple[FolderRow, ...]] | None = None
         self._vectors: dict[str, tuple[str | None, dict[int, bytes | None]]] = {}
 
     def vectors_for(self, conn: Connection, model_id: str) -> dict[int, bytes | None]:
-        generation = conn.exec_driver_sql(
-            "SELECT value FROM meta WHERE key = ?", (EMBEDDINGS_GENERATION_KEY,)
-        ).scalar_one_or_none()
+        generation = _meta_value(conn, EMBEDDINGS_GENERATION_KEY)
         kept = self._vectors.get(model_id)
         if kept is None or kept[0] != generation or len(kept[1]) > MAX_CACHED_VECTORS:
             kept = (generation, {})
@@ -436,8 +436,13 @@ def _photo_row(row, face_count: int) -> PhotoRow:
 
 
 def folders(library: Library) -> list[FolderRow]:
-    """Every folder that directly holds photos, by path, with how many."""
+    """Every folder that directly holds photos, by path, with how many (kept until a photo is
+    added, removed or moved: migration 4's generation counter)."""
+    cache = _CACHE.setdefault(library, _QueryCache())
     with library.reading() as conn:
+        generation = _meta_value(conn, PHOTO_PATHS_GENERATION_KEY)
+        if cache.folders is not None and cache.folders[0] == generation:
+            return list(cache.folders[1])
         # rtrim(path, <every character of path but the separator>) keeps "folder/": SQLite groups,
         # Python never sees the 10,000 paths.
         rows = conn.exec_driver_sql(
@@ -446,7 +451,13 @@ def folders(library: Library) -> list[FolderRow]:
     counts = Counter()
     for folder, count in rows:
         counts[folder.rstrip(os.sep) or os.sep] += count
-    return [FolderRow(path=Path(folder), photo_count=count) for folder, count in sorted(counts.items())]
+    listing = [FolderRow(path=Path(folder), photo_count=count) for folder, count in sorted(counts.items())]
+    cache.folders = (generation, tuple(listing))
+    return listing
+
+
+def _meta_value(conn: Connection, key: str) -> str | None:
+    return conn.exec_driver_sql("SELECT value FROM meta WHERE key = ?", (key,)).scalar_one_or_none()
 
 
 def photo_faces(library: Library, photo_id: int) -> list[PhotoFaceRow]:

@@ -54,6 +54,7 @@ def reference_rows(conn: Connection, person_id: int) -> list[Reference]:
             faces.c.y0,
             faces.c.x1,
             faces.c.y1,
+            faces.c.quality,
         )
         .join(faces, faces.c.id == refs.c.face_id, isouter=True)
         .join(photos, photos.c.id == faces.c.photo_id, isouter=True)
@@ -70,6 +71,7 @@ def reference_rows(conn: Connection, person_id: int) -> list[Reference]:
             box=(row.x0, row.y0, row.x1, row.y1) if row.face_id is not None else None,
             file_path=Path(row.file_path) if row.file_path else None,
             photo_status=row.status,
+            quality=row.quality,
         )
         for row in rows
     ]

@@ -81,6 +81,7 @@ class Reference:
     box: Box | None  # kind "face": where it is in that photo
     file_path: Path | None  # kind "file": an external image file
     photo_status: str | None = None  # kind "face": the photo's scan status ("ok", "missing", ...)
+    quality: float | None = None  # kind "face": the face's quality (faces.quality: 0..1); files: None
 
     def readable_now(self) -> bool:
         """Whether a restoration can use it: its album photo is present, or its file exists."""

@@ -5,6 +5,8 @@
 - Workers ignore SIGINT: Ctrl+C reaches the whole process group, and the parent, which owns the
   cancel token, decides what stops (cancelling pending work); a worker killed mid-photo would only
   break the pool.
+- Workers end when their parent does, however it ends: after a kill -9 nobody would ever send them
+  work or close their queue (spawned children hold both ends of its pipe), so they would sleep on.
 - One compute thread per worker (OpenMP, OpenBLAS/MKL, OpenCV, torch, ONNX Runtime via the task's own
   setup), so N workers use N cores instead of N x cores threads fighting for them.
 
@@ -16,9 +18,11 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
@@ -39,12 +43,42 @@ def worker_pool(workers: int, setup: str, *setup_args) -> ProcessPoolExecutor:
     )
 
 
+def stop_now(pool: ProcessPoolExecutor, timeout: float = 5.0) -> None:
+    """Drop queued work and end the workers mid-task, for a cancel that must not wait for the photos
+    in flight. Python 3.14 has ``terminate_workers`` for this; before it, the same steps on the
+    executor's process table."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout)
+
+
 def _start_worker(setup: str, setup_args: tuple) -> None:
     if hasattr(signal, "SIGINT"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
     limit_threads_to_one()
     module_name, _, function_name = setup.partition(":")
     getattr(importlib.import_module(module_name), function_name)(*setup_args)
+
+
+def _exit_with_parent() -> None:
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])  # ready once the parent process is gone
+        os._exit(1)  # no cleanup to run: results would have nobody to go to
+
+    threading.Thread(target=watch, name="faceme-parent-watch", daemon=True).start()
 
 
 def limit_threads_to_one() -> None:

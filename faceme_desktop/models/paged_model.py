@@ -26,6 +26,8 @@ class PagedListModel(QAbstractListModel):
     page_needed = Signal(int, int)  # generation, offset: read that page (limit: page_size)
     page_applied = Signal(int)  # offset of a page now shown
 
+    disk_cache = False  # keep decoded thumbnails on disk (photos: decoding them is the expensive part)
+
     def __init__(self, loader: ThumbnailLoader, thumbnail_size: int, parent=None, page_size: int = PAGE_SIZE):
         super().__init__(parent)
         self.page_size = page_size
@@ -132,7 +134,7 @@ class PagedListModel(QAbstractListModel):
             return None
         app = QGuiApplication.instance()
         dpr = app.devicePixelRatio() if app is not None else 1.0
-        pixmap = self._loader.pixmap(path, self.thumbnail_size, dpr)
+        pixmap = self._loader.pixmap(path, self.thumbnail_size, dpr, self.disk_cache)
         if pixmap is None:
             key = self._loader.key(path, max(1, int(round(self.thumbnail_size * dpr))))
             self._waiting.setdefault(key, set()).add(number)

@@ -13,6 +13,7 @@ from faceme_desktop.models.roles import COUNT_ROLE, PATH_ROLE
 
 
 class PhotosModel(PagedListModel):
+    disk_cache = True
     def thumbnail_path(self, row: PhotoRow) -> Path | None:
         return row.path if row.status != "missing" else None
 

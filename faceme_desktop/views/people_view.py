@@ -164,6 +164,11 @@ class PeopleView(QWidget):
             self.counts = counts
             hidden = 0 if self.showing_everyone else counts.everyone - counts.default
             self.small_note.setText(f"({hidden} hidden)" if hidden else "")
+            small_album = counts.everyone <= CROWDED
+            self.show_small.setEnabled(not small_album)
+            self.show_small.setToolTip(
+                "A small album shows everyone it found" if small_album else
+                "Unnamed groups of fewer than 3 faces are often strangers: hidden unless you ask")
             (self.model.start if self.showing_everyone != everyone_before else next_step)()
 
         self.session.query(core_queries.people_counts, search, on_result=counted)

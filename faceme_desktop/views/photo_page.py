@@ -153,7 +153,7 @@ class FacePanel(QWidget):
         self.reject_button = QPushButton("Not this person")
         self.reject_button.setObjectName("rejectFace")
         self.reject_button.setToolTip("This face is someone else; it is never put back here (Del)")
-        self.reject_button.clicked.connect(self._on_reject)
+        self.reject_button.clicked.connect(self.reject)
         self.open_button = QPushButton("Open person")
         self.open_button.setObjectName("openPerson")
         self.open_button.clicked.connect(self._on_open)
@@ -202,7 +202,8 @@ class FacePanel(QWidget):
         if self.face is not None and self.face.person_id is not None:
             self.session.edit(f"Confirm {face_label(self.face)}", move_face, self.face.face_id, self.face.person_id)
 
-    def _on_reject(self) -> None:
+    def reject(self) -> None:
+        """Not this person: the face leaves its person, never to be put back there automatically."""
         if self.face is not None and self.face.person_id is not None:
             self.session.edit(f"Not {face_label(self.face)}", reject_face, self.face.face_id)
 
@@ -218,6 +219,10 @@ def _legend() -> QWidget:
     for state, color in STATE_COLORS.items():
         label = QLabel(f"<span style='color:{color.name()}'>&#9632;</span> {STATE_WORDS[state]}")
         layout.addWidget(label)
+    hint = QLabel("Name? = grouped automatically: confirm or correct it")
+    hint.setWordWrap(True)
+    hint.setEnabled(False)
+    layout.addWidget(hint)
     return legend
 
 
@@ -306,6 +311,6 @@ class PhotoPage(QWidget):
         if event.key() == Qt.Key.Key_Escape:
             self.back.emit()
         elif event.key() == Qt.Key.Key_Delete and self.panel.face is not None:
-            self.panel._on_reject()
+            self.panel.reject()
         else:
             super().keyPressEvent(event)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from faceme_core.library.references import add_face_reference, add_file_reference, remove_reference
 from faceme_desktop.core_queries import PersonReferences
@@ -18,18 +19,14 @@ from faceme_desktop.thumbnails import read_scaled
 CARD = 72
 
 
-def _image_label(path: Path | None) -> QLabel:
-    label = QLabel()
-    label.setFixedSize(CARD, CARD)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    if path is not None:
-        image = read_scaled(path, CARD)  # tiny files (face thumbnails) or one dropped file: cheap
-        if not image.isNull():
-            label.setPixmap(QPixmap.fromImage(image))
-    if label.pixmap().isNull():
+def _set_image(label: QLabel, image) -> None:
+    if not isValid(label):  # the strip was refreshed meanwhile
+        return
+    if image.isNull():
         label.setText("?")
         label.setStyleSheet("border: 1px dashed gray")
-    return label
+    else:
+        label.setPixmap(QPixmap.fromImage(image))
 
 
 def quality_words(quality: float | None) -> str:
@@ -48,6 +45,10 @@ class ReferencesStrip(QWidget):
         self.warning = QLabel()
         self.warning.setObjectName("referencesWarning")
         self.warning.setWordWrap(True)
+        self.flag = QLabel()
+        self.flag.setObjectName("lookalikeFlag")
+        self.flag.setWordWrap(True)
+        self.flag.hide()
         self.cards = QHBoxLayout()
         self.cards.setAlignment(Qt.AlignmentFlag.AlignLeft)
         self.suggestions = QHBoxLayout()
@@ -57,6 +58,7 @@ class ReferencesStrip(QWidget):
         title = QLabel("<b>References</b> <span>(faces a restoration copies identity from; drop image files here)</span>")
         layout.addWidget(title)
         layout.addWidget(self.warning)
+        layout.addWidget(self.flag)
         row = QHBoxLayout()
         row.addLayout(self.cards)
         row.addSpacing(24)
@@ -91,7 +93,7 @@ class ReferencesStrip(QWidget):
         card = QWidget()
         layout = QVBoxLayout(card)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(_image_label(image))
+        layout.addWidget(self._image_label(image))
         label = QLabel(caption)
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(label)
@@ -107,6 +109,17 @@ class ReferencesStrip(QWidget):
         layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
         return card
 
+    def _image_label(self, path: Path | None) -> QLabel:
+        """A card's picture, decoded on a worker (a reference file may be a 24-megapixel photo)."""
+        label = QLabel()
+        label.setFixedSize(CARD, CARD)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        if path is None:
+            _set_image(label, QImage())
+        else:
+            self.session.query(lambda _library: read_scaled(path, CARD), on_result=lambda image: _set_image(label, image))
+        return label
+
     def _accept(self, face_id: int) -> None:
         if self.person_id is not None:
             self.session.edit("Add reference", add_face_reference, self.person_id, face_id)
@@ -117,7 +130,22 @@ class ReferencesStrip(QWidget):
     def add_files(self, paths: list[Path]) -> None:
         for path in paths:
             if self.person_id is not None:
-                self.session.edit(f"Add reference {path.name}", add_file_reference, self.person_id, path)
+                self.session.edit(
+                    f"Add reference {path.name}", add_file_reference, self.person_id, path,
+                    on_result=lambda added, name=path.name: self._on_file_added(name, added),
+                )
+
+    def _on_file_added(self, name: str, added) -> None:
+        """Added either way (the user chose it), but a face unlike this person's is said out loud."""
+        check = added.check
+        if check.looks_like_someone_else:
+            self.flag.setText(
+                f"⚠ {name} looks like someone else (similarity {check.similarity:.2f}, this person's faces "
+                f"usually score above {check.threshold:.2f}). Remove it if it is not them."
+            )
+            self.flag.show()
+        else:
+            self.flag.hide()
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):

@@ -95,3 +95,25 @@ def test_thumbnails_load_lazily_into_the_pixmap_cache(qtbot, scanned_library, lo
         pass
     pixmap = index.data(Qt.ItemDataRole.DecorationRole)
     assert pixmap is not None and not pixmap.isNull() and max(pixmap.width(), pixmap.height()) <= 64 * 2
+
+
+def test_photo_thumbnails_are_kept_on_disk_per_photo_version(qtbot, tmp_path, gui_album):
+    import os
+    import shutil
+
+    from faceme_desktop.thumbnails import read_scaled_cached
+
+    photo = tmp_path / "photo.jpg"
+    shutil.copyfile(gui_album / "band_four_b.jpg", photo)
+    cache = tmp_path / "cache"
+    first = read_scaled_cached(photo, 128, cache)
+    assert max(first.width(), first.height()) == 128
+    entries = list(cache.rglob("*.jpg"))
+    assert len(entries) == 1
+    again = read_scaled_cached(photo, 128, cache)  # from the cache: same size, no new entry
+    assert (again.width(), again.height()) == (first.width(), first.height()) and len(list(cache.rglob("*.jpg"))) == 1
+    stat = photo.stat()
+    os.utime(photo, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # the photo changed: a new entry
+    read_scaled_cached(photo, 128, cache)
+    assert len(list(cache.rglob("*.jpg"))) == 2
+    assert not list(cache.rglob("*.part"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit
 
 from faceme_core.library.people import list_people
 from faceme_desktop.views.merge_dialog import MergeDialog
@@ -113,3 +113,47 @@ def test_hide_and_drag_faces_onto_another_person(make_window, scanned_library, q
     # What QListView does on a drop onto an item of the people list beside the faces.
     assert targets.dropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, targets.index(target_row)) is False
     qtbot.waitUntil(lambda: face_id in {f.id for f in people_of(scanned_library)[target_id].faces}, timeout=5000)
+    # Hide (Ctrl+H) the person the face went to: gone from the list, kept in the library, undoable.
+    window.people.show_list()
+    qtbot.waitUntil(lambda: window.people.model.index_of_id(target_id).isValid(), timeout=5000)
+    window.people.grid.setCurrentIndex(window.people.model.index_of_id(target_id))
+    window.people.grid.setFocus()
+    qtbot.keyClick(window.people.grid, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: people_of(scanned_library)[target_id].hidden, timeout=5000)
+    qtbot.waitUntil(lambda: not window.people.model.index_of_id(target_id).isValid(), timeout=5000)
+
+
+def test_move_selected_faces_to_another_person_with_m(make_window, scanned_library, qtbot):
+    from faceme_desktop.views.move_dialog import MoveDialog
+
+    window = people_window(make_window, scanned_library, qtbot)
+    source_id, target_id = window.people.model.index(0).data(257), window.people.model.index(1).data(257)
+    window.people.open_person(source_id)
+    page = window.people.page
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=5000)
+    page.grid.setFocus()
+    page.grid.selectAll()  # multi-select: both faces
+    qtbot.keyClick(page.grid, Qt.Key.Key_M)
+    dialog = page.findChild(MoveDialog)
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.combo.count() >= 4, timeout=5000)
+    dialog.combo.setEditText(dialog.combo.itemText(dialog.combo.findData(target_id)))
+    qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: source_id not in people_of(scanned_library), timeout=5000)  # emptied: removed
+    assert len(people_of(scanned_library)[target_id].faces) == 4
+
+
+def test_dropped_reference_file_of_someone_else_is_flagged(make_window, scanned_library, faces_dir, qtbot):
+    """Einstein's portrait dropped on a person of the band: added (the user chose it) and flagged."""
+    window = people_window(make_window, scanned_library, qtbot)
+    person_id = window.people.model.index(0).data(257)
+    window.people.open_person(person_id)
+    strip = window.people.page.references
+    qtbot.waitUntil(lambda: strip.person_id == person_id, timeout=10_000)
+    strip.add_files([faces_dir / "Einstein01.png"])
+    qtbot.waitUntil(lambda: strip.flag.isVisibleTo(strip), timeout=30_000)
+    assert "Einstein01.png looks like someone else" in strip.flag.text()
+    with open_library(scanned_library) as library:
+        from faceme_core.library.references import list_references
+
+        assert [r.file_path.name for r in list_references(library, person_id) if r.kind == "file"] == ["Einstein01.png"]

@@ -40,6 +40,20 @@ def test_photo_grid_folder_filter_and_opening_a_photo_to_name_a_face(make_window
     qtbot.waitUntil(lambda: page.canvas.items_by_face.get(face_id) is not None and page.canvas.items_by_face[face_id].face.state == "named", timeout=5000)
     assert page.canvas.items_by_face[face_id].face.person_name == "Cousin Max"
     assert page.panel.face is not None and page.panel.face.face_id == face_id  # still selected after the reload
+    # "Open person" goes to the person's page, which shows the face.
+    qtbot.mouseClick(page.panel.open_button, Qt.MouseButton.LeftButton)
+    person_page = window.people.page
+    assert window.stack.currentWidget() is window.people and person_page.person_id == named().id
+    qtbot.waitUntil(lambda: person_page.model.index_of_id(face_id).isValid(), timeout=5000)
+    # Set it as the person's cover.
+    person_page.grid.setCurrentIndex(person_page.model.index_of_id(face_id))
+    qtbot.mouseClick(person_page.buttons["cover"], Qt.MouseButton.LeftButton)
+
+    def cover():
+        with open_library(scanned_library) as library:
+            return next(p.cover_face_id for p in list_people(library) if p.name == "Cousin Max")
+
+    qtbot.waitUntil(lambda: cover() == face_id, timeout=5000)
 
 
 def test_review_answers_with_the_keyboard(make_window, scanned_library, qtbot):

@@ -10,6 +10,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from faceme_core.library.people import list_people
+from faceme_desktop.settings import AppSettings
 from tests.desktop.conftest import open_library
 
 MAX_STALL_S = 0.100
@@ -43,7 +44,9 @@ class Watchdog:
 
 def test_first_run_scan_through_the_welcome_view_shows_the_people(make_window, tmp_path, gui_album, dlib_analyzer, qtbot, monkeypatch):
     library_path = tmp_path / "new" / "library.sqlite"
+    AppSettings().face_backend = "dlib"  # offline, CPU (the default "auto" would pick it here too)
     window = make_window(library_path)
+    assert window.scans.backend == "dlib"
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.welcome, timeout=10_000)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(gui_album))
     watchdog = Watchdog()

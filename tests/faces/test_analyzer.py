@@ -105,3 +105,19 @@ def test_dlib_analyzer_on_a_real_photo(album_dir):
     # A 16-bit photo is analysed on its 8-bit version: same faces.
     from_photo = analyzer.analyze(Photo(pixels=rgb.astype(np.uint16) * 257))
     np.testing.assert_allclose([f.box for f in from_photo.faces], [f.box for f in result.faces])
+
+
+@pytest.mark.parametrize("backend", ["dlib", "insightface"])
+def test_an_analyzers_spec_rebuilds_one_with_the_same_results(tmp_path, backend):
+    import pickle
+
+    build_tiny_antelopev2(tmp_path / ANTELOPEV2_DIRNAME)
+    original = create_analyzer(backend, models_dir=tmp_path)
+    spec = pickle.loads(pickle.dumps(original.spec))  # what a worker process receives
+    rebuilt = spec.build(threads=1)  # one ONNX Runtime thread, as in a scan's workers
+    assert (rebuilt.name, rebuilt.embedding_model_id, rebuilt.spec) == (original.name, original.embedding_model_id, spec)
+    rgb = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    first, second = original.analyze_rgb(rgb), rebuilt.analyze_rgb(rgb)
+    assert len(first.faces) == len(second.faces)
+    for a, b in zip(first.faces, second.faces):
+        assert a.box == b.box and np.array_equal(a.embedding.vector, b.embedding.vector)

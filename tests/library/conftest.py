@@ -5,7 +5,9 @@ costs only decoding and database work."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -106,4 +108,37 @@ def file_hashes(folder: Path) -> dict[str, str]:
         str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(folder.rglob("*"))
         if path.is_file()
+    }
+
+
+def library_content(path: Path, album: Path) -> dict:
+    """The library's content with database ids and absolute paths factored out."""
+    with sqlite3.connect(path) as conn:
+        photos = {
+            pid: (os.path.relpath(p, album), size, digest, status, w, h)
+            for pid, p, size, digest, status, w, h in conn.execute(
+                "SELECT id, path, size, content_hash, status, width, height FROM photos"
+            )
+        }
+        face_key = {}
+        faces = set()
+        for fid, pid, x0, y0, x1, y1, quality, thumb in conn.execute(
+            "SELECT id, photo_id, x0, y0, x1, y1, quality, thumbnail FROM faces"
+        ):
+            face_key[fid] = (photos[pid][0], round(x0, 2), round(y0, 2))
+            faces.add((face_key[fid], round(x1, 2), round(y1, 2), round(quality, 4), thumb))
+        vectors = {
+            (face_key[fid], model, blob)
+            for fid, model, blob in conn.execute("SELECT face_id, model_id, vector FROM embeddings")
+        }
+        members: dict[int, set] = {}
+        for fid, person, source in conn.execute("SELECT face_id, person_id, source FROM assignments"):
+            members.setdefault(person, set()).add((face_key[fid], source))
+        people_rows = conn.execute("SELECT count(*) FROM people").fetchone()[0]
+    return {
+        "photos": sorted(photos.values()),
+        "faces": faces,
+        "embeddings": vectors,
+        "people": sorted(sorted(group) for group in members.values()),
+        "people_rows": people_rows,
     }

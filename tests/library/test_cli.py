@@ -68,6 +68,8 @@ def test_user_errors_are_one_line_with_exit_code_2(cli, small_album):
     assert code == 2 and err.strip() == "faceme people: error: no person named 'Nobody' (see 'faceme people list')"
     code, _, err = cli("scan", str(small_album / "missing"))
     assert code == 2 and "no such folder" in err
+    code, _, err = cli("scan", str(small_album), "--workers", "0")
+    assert code == 2 and "--workers: '0': give a whole number of processes, 1 or more" in err
 
 
 def test_restore_album_without_models_creates_no_job(cli, small_album, tmp_path, monkeypatch):

@@ -86,6 +86,10 @@ def test_photos_page_folders_and_a_photos_faces(album):
     assert [p.path.name for p in queries.photos_page(library, folder=folder / "sub").items] == ["p0.jpg"]
     assert queries.photos_page(library, folder=str(folder) + "x").total == 0  # "Albumx" is not inside "Album"
     assert [(f.path, f.photo_count) for f in queries.folders(library)] == [(folder, 10), (folder / "sub", 1)]
+    with library.transaction() as conn:  # a photo moved to a new folder (a scan saw it there)
+        conn.exec_driver_sql("UPDATE photos SET path = ? WHERE path = ?", (str(folder / "new" / "p9.jpg"),
+                                                                          str(folder / "p9.jpg")))
+    assert [(f.path.name, f.photo_count) for f in queries.folders(library)] == [("Album", 9), ("new", 1), ("sub", 1)]
 
     [photo] = [p for p in queries.photos_page(library, folder=folder, recursive=False).items if p.path.name == "p0.jpg"]
     add_face(library, photo.id, np.ones(DIM) / np.sqrt(DIM), index=3)  # a second, unassigned face

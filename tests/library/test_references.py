@@ -66,6 +66,7 @@ def test_face_and_file_references_are_listed_and_removed(scanned, faces_dir, ana
     assert [(r.id, r.kind) for r in listed] == [(face_ref, "face"), (file_ref, "file")]
     assert listed[0].photo_path == person.faces[0].photo_path and listed[0].box == person.faces[0].box
     assert listed[1].file_path == faces_dir / "Hepburn01.png"
+    assert listed[0].quality == person.faces[0].quality and listed[1].quality is None
     assert ops.get_person(scanned, person.id).reference_count == 2
     refs.remove_reference(scanned, face_ref)
     assert [r.id for r in refs.list_references(scanned, person.id)] == [file_ref]

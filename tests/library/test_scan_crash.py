@@ -14,7 +14,7 @@ import pytest
 
 from faceme_core.library.library import Library
 from faceme_core.library.scan import scan_folders
-from tests.library.conftest import copy_album
+from tests.library.conftest import copy_album, library_content
 
 REPO = Path(__file__).resolve().parents[2]
 PHOTOS = (
@@ -35,39 +35,6 @@ def _committed_photos(path: Path) -> int:
         return 0
 
 
-def _canonical(path: Path, album: Path) -> dict:
-    """The library's content with database ids and absolute paths factored out."""
-    with sqlite3.connect(path) as conn:
-        photos = {
-            pid: (os.path.relpath(p, album), size, digest, status, w, h)
-            for pid, p, size, digest, status, w, h in conn.execute(
-                "SELECT id, path, size, content_hash, status, width, height FROM photos"
-            )
-        }
-        face_key = {}
-        faces = set()
-        for fid, pid, x0, y0, x1, y1, quality, thumb in conn.execute(
-            "SELECT id, photo_id, x0, y0, x1, y1, quality, thumbnail FROM faces"
-        ):
-            face_key[fid] = (photos[pid][0], round(x0, 2), round(y0, 2))
-            faces.add((face_key[fid], round(x1, 2), round(y1, 2), round(quality, 4), thumb))
-        vectors = {
-            (face_key[fid], model, blob)
-            for fid, model, blob in conn.execute("SELECT face_id, model_id, vector FROM embeddings")
-        }
-        members: dict[int, set] = {}
-        for fid, person, source in conn.execute("SELECT face_id, person_id, source FROM assignments"):
-            members.setdefault(person, set()).add((face_key[fid], source))
-        people_rows = conn.execute("SELECT count(*) FROM people").fetchone()[0]
-    return {
-        "photos": sorted(photos.values()),
-        "faces": faces,
-        "embeddings": vectors,
-        "people": sorted(sorted(group) for group in members.values()),
-        "people_rows": people_rows,
-    }
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(os.name == "nt", reason="SIGKILL")
 def test_killed_scan_rerun_matches_an_uninterrupted_scan(tmp_path, dlib_analyzer):
@@ -75,7 +42,7 @@ def test_killed_scan_rerun_matches_an_uninterrupted_scan(tmp_path, dlib_analyzer
     reference_album = copy_album(tmp_path / "a" / "Album", PHOTOS)
     with Library.open(tmp_path / "a" / "lib.sqlite") as library:
         scan_folders(library, [reference_album], dlib_analyzer)
-    expected = _canonical(tmp_path / "a" / "lib.sqlite", reference_album)
+    expected = library_content(tmp_path / "a" / "lib.sqlite", reference_album)
 
     # The same album elsewhere: scanned by a subprocess killed -9 once a few photos are committed.
     album = copy_album(tmp_path / "b" / "Album", PHOTOS)
@@ -100,7 +67,7 @@ def test_killed_scan_rerun_matches_an_uninterrupted_scan(tmp_path, dlib_analyzer
     with Library.open(library_path) as library:
         summary = scan_folders(library, [album], dlib_analyzer)
     assert summary.unchanged == interrupted and summary.added == len(PHOTOS) - interrupted
-    assert _canonical(library_path, album) == expected
+    assert library_content(library_path, album) == expected
 
 
 @pytest.mark.slow

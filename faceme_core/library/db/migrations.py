@@ -155,6 +155,7 @@ def _journal_triggers(table: str, columns: tuple[str, ...]) -> list[str]:
 
 
 EMBEDDINGS_GENERATION_KEY = "embeddings_generation"
+PHOTO_PATHS_GENERATION_KEY = "photo_paths_generation"
 
 
 def _v4_undo_journal_and_paging(conn: Connection) -> None:
@@ -221,6 +222,14 @@ def _v4_undo_journal_and_paging(conn: Connection) -> None:
                 UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = '{EMBEDDINGS_GENERATION_KEY}';
             END"""
             for op in ("INSERT", "DELETE", "UPDATE")
+        ),
+        # The same for photo paths (PHOTO_PATHS_GENERATION_KEY): the folder list changes only then.
+        f"INSERT INTO meta (key, value) VALUES ('{PHOTO_PATHS_GENERATION_KEY}', '0') ON CONFLICT DO NOTHING",
+        *(
+            f"""CREATE TRIGGER photo_paths_generation_{op.split()[0].lower()} AFTER {op} ON photos BEGIN
+                UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = '{PHOTO_PATHS_GENERATION_KEY}';
+            END"""
+            for op in ("INSERT", "DELETE", "UPDATE OF path")
         ),
         "CREATE INDEX ix_rejections_person_id ON rejections(person_id)",
         "CREATE INDEX ix_people_name ON people(name COLLATE NOCASE)",

@@ -21,8 +21,10 @@ class NotARegularFile(OSError):
     """The path holds a pipe, socket, device or folder, not a photo file."""
 
     def __init__(self, path: str, kind: str):
-        super().__init__(f"not a photo file but a {kind}")
-        self.filename = path
+        message = f"not a photo file but a {kind}"
+        super().__init__(message)
+        self.strerror = message  # what the scan records ("cannot read the file: ...")
+        self.path = path
         self.kind = kind
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import concurrent.futures
 from collections import deque
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
+from faceme_core.errors import LibraryError
 from faceme_core.library.library import Library
 from faceme_core.library.scan import photo_writes
 from faceme_core.library.scan.analysis import (
@@ -30,7 +32,7 @@ from faceme_core.library.scan.files import content_hash
 from faceme_core.library.scan.inventory import PhotoToScan
 from faceme_core.library.scan.photo_writes import Recorded
 from faceme_core.tasks import CancelToken
-from faceme_core.tasks.processes import worker_pool
+from faceme_core.tasks.processes import stop_now, worker_pool
 
 LOOKAHEAD_PER_WORKER = 2
 MIN_PHOTOS_PER_WORKER = 2  # fewer photos than this per worker: starting processes costs more than it saves
@@ -99,12 +101,21 @@ class _Pool:
         while not future.done():
             cancel.raise_if_cancelled()
             concurrent.futures.wait([future], timeout=_POLL_SECONDS)
-        return future.result()
+        try:
+            return future.result()
+        except BrokenProcessPool:  # a worker died: killed, out of memory, or a crash in native code
+            raise LibraryError(
+                f"{job.path}: a worker process analysing photos stopped unexpectedly (out of memory, or a "
+                "crash in the face detector); the photos recorded so far are kept: scan again, with one "
+                "worker to analyse in a single process"
+            ) from None
 
     def close(self, finished: bool) -> None:
-        # Cancelled or failed: drop queued photos and return at once (a worker finishes the photo
-        # it holds, then exits); finished: nothing is left, wait for the processes to exit.
-        self.executor.shutdown(wait=finished, cancel_futures=True)
+        if finished:  # nothing is left: the processes exit
+            self.executor.shutdown(wait=True)
+        else:  # cancelled or failed: the photos in flight are dropped (at worst a stray hidden temp
+            # thumbnail is left), queued ones never start
+            stop_now(self.executor)
 
 
 def scan_photos(

@@ -39,7 +39,9 @@ def scan_folders(
 
     ``workers``: processes analysing photos (default: one per CPU core); 1 analyses in this process.
     Only an analyzer with a ``spec`` (``create_analyzer`` gives one) can be rebuilt in workers; any
-    other analyses in this process. Refuses (``LibraryError``) while another scan holds the library.
+    other analyses in this process. Workers are spawned, so a script calling this needs the usual
+    ``if __name__ == "__main__":`` guard. Refuses (``LibraryError``) while another scan holds the
+    library.
     """
     started = time.monotonic()
     notify = progress or ignore_progress
@@ -67,6 +69,7 @@ def scan_folders(
         # 2. one walk and one SELECT: unchanged files cost nothing more
         notify(TaskProgress("walking", 0, None, message="looking for photos"))
         inventory = take_inventory(library, roots, album_of_root, outputs + [str(library.thumbnails_dir)])
+        cancel.raise_if_cancelled()
         counts: Counter[str] = Counter(unchanged=inventory.unchanged)
         failures = list(inventory.problems)
         vanished = dict(inventory.vanished)
