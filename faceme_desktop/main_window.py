@@ -16,6 +16,7 @@ from faceme_desktop import core_queries
 from faceme_desktop.about import show_about
 from faceme_desktop.error_dialog import show_error
 from faceme_desktop.menus import EDIT, FILE, HELP, VIEW, make_action, refresh_action_icons
+from faceme_desktop.restore_wiring import install_restore_parts
 from faceme_desktop.scan_controller import ScanController
 from faceme_desktop.session import LibrarySession
 from faceme_desktop.settings import AppSettings
@@ -24,7 +25,6 @@ from faceme_desktop.status_progress import StatusProgress
 from faceme_desktop.thumbnails import ThumbnailLoader
 from faceme_desktop.views.people_view import PeopleView
 from faceme_desktop.views.photos_view import PhotosView
-from faceme_desktop.restore_wiring import install_restore_parts
 from faceme_desktop.views.preferences_dialog import PreferencesDialog
 from faceme_desktop.views.restore_view import RestoreView
 from faceme_desktop.views.review_view import ReviewView

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTableWidget,
@@ -85,6 +86,8 @@ class CompareView(QWidget):
         self.fit_button.clicked.connect(self.fit)
         self.hint = QLabel("Drag the line to compare; hold Space to see the original; wheel to zoom")
         self.hint.setEnabled(False)
+        self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.hint.setToolTip(self.hint.text())
         self.save_button = QPushButton("Save as...")
         self.save_button.setObjectName("saveAs")
         self.save_button.setToolTip("Save the restored photo (never over the original; EXIF and colour profile kept) (Ctrl+S)")

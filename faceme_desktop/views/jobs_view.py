@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -208,9 +209,10 @@ class JobsView(QWidget):
         self.progress.setTextVisible(False)
         self.progress_label = QLabel("No job running")
         self.progress_label.setObjectName("jobProgressLabel")
+        self.progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.eta = QLabel()
         progress_row = QHBoxLayout()
-        progress_row.addWidget(self.progress_label)
+        progress_row.addWidget(self.progress_label, 1)
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.eta)
         title = QLabel("<h3>Restore jobs</h3>Restore many photos at once. Jobs are kept in the library: "

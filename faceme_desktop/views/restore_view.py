@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -131,7 +132,7 @@ class PreviewLabel(QLabel):
         super().__init__()
         self.setObjectName("restorePreview")
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumSize(240, 180)
+        self.setMinimumSize(160, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._pixmap = QPixmap()
 
@@ -202,7 +203,7 @@ class RestoreView(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.cards_box)
-        scroll.setMinimumWidth(480)
+        scroll.setMinimumWidth(300)  # wider cards scroll sideways on a small screen
         self.warnings = QLabel()
         self.warnings.setObjectName("restoreWarnings")
         self.warnings.setWordWrap(True)
@@ -257,9 +258,11 @@ class RestoreView(QWidget):
     def _settings_bar(self) -> QWidget:
         choices = self.controller.restore_settings.choices() if self.controller else RestoreChoices()
         bar = QWidget()
-        layout = QHBoxLayout(bar)
+        layout = QGridLayout(bar)
         layout.setContentsMargins(0, 0, 0, 0)
         self.preset = QComboBox()
+        self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset.setMinimumContentsLength(24)
         self.preset.setObjectName("preset")
         for preset in SAMPLER_PRESETS.values():
             text = f"{preset.name} ({'FaceMe reference' if preset.reference else 'faster'})"
@@ -272,7 +275,7 @@ class RestoreView(QWidget):
         self.strength.setRange(0.0, MAX_IDENTITY_STRENGTH)
         self.strength.setSingleStep(0.5)
         self.strength.setValue(choices.identity_strength)
-        self.strength.setToolTip("How strongly the references steer each face (FaceMe's setting: 5)")
+        self.strength.setToolTip("Identity strength: how strongly the references steer each face (FaceMe's setting: 5)")
         self.steps = QSpinBox()
         self.steps.setObjectName("steps")
         self.steps.setRange(0, MAX_STEPS)
@@ -282,6 +285,7 @@ class RestoreView(QWidget):
         self.seed.setObjectName("seed")
         self.seed.setRange(0, min(MAX_SEED, 2**31 - 1))
         self.seed.setEnabled(False)
+        self.seed.setToolTip("The same seed and settings give the same result")
         self.random_seed = QCheckBox("random")
         self.random_seed.setObjectName("randomSeed")
         self.random_seed.setChecked(True)
@@ -293,14 +297,24 @@ class RestoreView(QWidget):
         self.upscale.addItem("2x", 2)
         self.upscale.setCurrentIndex(max(0, self.upscale.findData(choices.upscale)))
         self.upscale.setToolTip("Output size: 2x enlarges the whole photo (faces restored at full detail)")
-        for text, widget in (("Preset", self.preset), ("Steps", self.steps), ("Identity strength", self.strength),
-                             ("Seed", self.seed)):
-            layout.addWidget(QLabel(text))
-            layout.addWidget(widget)
-        layout.addWidget(self.random_seed)
-        layout.addWidget(QLabel("Scale"))
-        layout.addWidget(self.upscale)
-        layout.addStretch(1)
+        # two short rows, so the window still fits a small screen
+        for spin in (self.steps, self.strength, self.seed):
+            spin.setMaximumWidth(110)
+        seed_row = QHBoxLayout()
+        seed_row.setContentsMargins(0, 0, 0, 0)
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.random_seed)
+        cells = ((0, 0, "Preset", self.preset), (0, 1, "Steps", self.steps), (0, 2, "Scale", self.upscale),
+                 (1, 0, "Strength", self.strength), (1, 1, "Seed", seed_row))
+        for row, pair, text, widget in cells:
+            label = QLabel(text)
+            label.setToolTip(widget.toolTip() if isinstance(widget, QWidget) else self.seed.toolTip())
+            layout.addWidget(label, row, 2 * pair)
+            if isinstance(widget, QWidget):
+                layout.addWidget(widget, row, 2 * pair + 1)
+            else:
+                layout.addLayout(widget, row, 2 * pair + 1)
+        layout.setColumnStretch(6, 1)
         return bar
 
     def _run_bar(self) -> QWidget:
@@ -317,6 +331,8 @@ class RestoreView(QWidget):
         self.progress.setTextVisible(False)
         self.progress_label = QLabel()
         self.progress_label.setObjectName("restoreProgressLabel")
+        # long texts ("photo.jpg: face 2/3: step 17/50") must never widen the window
+        self.progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.eta = QLabel()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelRestore")
@@ -329,7 +345,7 @@ class RestoreView(QWidget):
         self.show_result_button.setEnabled(False)
         layout.addWidget(self.run_button)
         layout.addWidget(self.progress, 1)
-        layout.addWidget(self.progress_label)
+        layout.addWidget(self.progress_label, 1)
         layout.addWidget(self.eta)
         layout.addWidget(self.cancel_button)
         layout.addWidget(self.show_result_button)
