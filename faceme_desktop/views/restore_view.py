@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from faceme_core.engine.options import MAX_IDENTITY_STRENGTH, MAX_SEED, MAX_STEPS, SAMPLER_PRESETS
 from faceme_core.errors import FaceMeError
+from faceme_core.library.photo_years import MIN_YEAR
 from faceme_core.restore.photo_setup import (
     PhotoSetup,
     SetupWarning,
@@ -211,8 +212,18 @@ class RestoreView(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
+        self.year = QSpinBox()
+        self.year.setObjectName("photoYear")
+        self.year.setRange(MIN_YEAR - 1, 2100)
+        self.year.setSpecialValueText("unknown")  # the minimum: no date
+        self.year.setToolTip("When the photo was taken (EXIF, or your estimate for a scanned print): the "
+                             "references closest in age to it are preferred. Changing it reads the faces again.")
+        self.year.setEnabled(False)
+        self.year.editingFinished.connect(self._on_year_edited)
         title_row = QHBoxLayout()
         title_row.addWidget(self.photo_title, 1)
+        title_row.addWidget(QLabel("Taken in"))
+        title_row.addWidget(self.year)
         title_row.addWidget(self.device)
         right_layout.addLayout(title_row)
         right_layout.addWidget(scroll, 1)
@@ -430,6 +441,7 @@ class RestoreView(QWidget):
         year = f", taken {setup.year}" if setup.year else ""
         where = "in your library" if setup.photo_id is not None else "not in your library: faces matched against references"
         self.photo_title.setText(f"<b>{setup.path.name}</b> - {len(setup.faces)} face(s), {where}{year}")
+        self._show_year(setup)
         for card in self.cards:
             card.setParent(None)
             card.deleteLater()
@@ -445,6 +457,25 @@ class RestoreView(QWidget):
         if previews is not None:
             self._show_images(setup, previews)
         self._show_warnings(setup_warnings(setup))
+
+    def _show_year(self, setup: PhotoSetup) -> None:
+        self.year.blockSignals(True)
+        self.year.setValue(setup.year if setup.year is not None else self.year.minimum())
+        self.year.setEnabled(setup.photo_id is not None)  # estimates are kept in the library
+        self.year.blockSignals(False)
+
+    def _on_year_edited(self) -> None:
+        setup = self.setup
+        if setup is None or setup.photo_id is None:
+            return
+        year = None if self.year.value() == self.year.minimum() else self.year.value()
+        if year == setup.year:
+            return
+        from faceme_core.library.photo_years import set_photo_year
+
+        path = setup.path
+        self.session.edit(f"Set the year of {path.name}", set_photo_year, setup.photo_id, year,
+                          on_result=lambda _r: self.controller.prepare(path))
 
     def _show_warnings(self, warnings: tuple[SetupWarning, ...]) -> None:
         if not warnings:

@@ -113,3 +113,26 @@ def _state(library_path, job_id):
 def test_outcome_text_says_blind_and_skipped_in_words():
     assert outcome_text(FaceOutcome(1, "blind", person="Bo")) == "Bo: blind"
     assert outcome_text(FaceOutcome(2, "skipped", "too small")).startswith("unassigned: left as it was")
+
+
+def test_jobs_from_a_folder_and_open_output_folder(make_window, scanned_library, gui_album, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    from faceme_desktop.views.jobs_view import photos_under
+
+    with open_library(scanned_library) as library:
+        found = photos_under(library, gui_album)
+        assert photos_under(library, tmp_path) == []
+    assert found and all(p.parent == gui_album for p in found)
+
+    window = make_window(scanned_library)
+    jobs = window.jobs
+    jobs.restorer_factory = lambda options: Recorder()
+    jobs.choose_out_dir = lambda: tmp_path / "out"
+    jobs.create_job(photos=found)
+    qtbot.waitUntil(lambda: jobs.task is not None and not jobs.task.running, timeout=10_000)
+    qtbot.waitUntil(lambda: jobs.open_button.isEnabled())
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    qtbot.mouseClick(jobs.open_button, Qt.MouseButton.LeftButton)
+    assert opened == [str((tmp_path / "out").resolve())]

@@ -119,3 +119,16 @@ def test_a_face_left_untouched_keeps_its_pixels_bit_identical(restore_window, gu
     untouched = region & ~touched
     assert untouched.sum() > 0.5 * region.sum()  # most of the face is away from the others
     assert np.array_equal(original[untouched], restored[untouched])
+
+
+def test_the_year_of_a_scanned_print_is_kept_and_the_faces_read_again(restore_window, scanned_library, gui_album, qtbot):
+    from faceme_core.library.photo_years import photo_year
+
+    view = restore_window.restore
+    assert view.year.isEnabled()
+    view.year.setValue(1961)
+    view.year.editingFinished.emit()
+    qtbot.waitUntil(lambda: view.setup.year == 1961, timeout=10_000)
+    with open_library(scanned_library) as library, library.reading() as conn:
+        assert photo_year(conn, view.setup.photo_id) == 1961
+    assert "taken 1961" in view.photo_title.text()
