@@ -106,3 +106,17 @@ def test_restoring_without_models_says_what_is_missing_and_opens_the_dialog(make
     assert view.models_banner.isVisibleTo(view) and "base (RealVisXL) is not installed" in view.models_text.text()
     assert "not installed" in window.models_dialog.missing.text()
     window.models_dialog.close()
+
+
+def test_import_from_a_folder_installs_what_it_finds(qtbot, tmp_path):
+    source = tmp_path / "usb"
+    build_tiny_model_dir(source)
+    dialog = ModelsDialog(models_dir=tmp_path / "store")
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == len(COMPONENT_NAMES), timeout=10_000)
+    assert dialog.state_of("mix") == "missing"
+    with qtbot.waitSignal(dialog.models_changed, timeout=30_000):
+        dialog.import_folder(source)
+    assert dialog.progress_label.text().startswith("Imported: ") and "mix" in dialog.progress_label.text()
+    qtbot.waitUntil(lambda: dialog.state_of("mix") == "installed", timeout=10_000)
+    assert dialog.state_of("antelopev2") == "missing"
