@@ -1,21 +1,29 @@
 """Engine benchmark: overhead outside the networks, batching, cost per preset; opt-in full-size run.
 
     python -m benchmarks.bench_engine            # tiny models, about a minute on 2 CPU cores
-    python -m benchmarks.bench_engine --full     # SDXL-shaped random weights on the CPU: ~16 GB, minutes
+    python -m benchmarks.bench_engine --full     # SDXL-shaped random weights on the best device
 
 Figures (printed, never asserted):
 - share of wall time outside the UNet, ControlNet and VAE calls (target < 10 %);
 - seconds per face for batches of 1, 2 and 4 faces (ratios to batch 1, same run);
 - model evaluations per face for each preset, counted from the UNet's input rows
   (reference ddpm-50 with identity: 100 = 50 steps x 2 branches);
-- --full: seconds per denoising step and peak RSS of the sampling loop (text encoders and the CLIP
-  tower are not loaded), target peak < 17 GB in float32.
+- --full on CUDA or MPS: float16, each offload mode (none, model, group, sequential) and batches of
+  1, 2 and 4 faces: seconds per face, faces per second and peak device memory, with the ratio of each
+  mode's speed to "none" in the same run. A mode or batch whose estimated need exceeds the device's free
+  memory is skipped with the figures, and an out-of-memory error is reported as such, never a traceback.
+- --full on the CPU: float32, no offloading (it only helps a GPU): seconds per denoising step and peak
+  RSS of the sampling loop (text encoders and the CLIP tower are not loaded), target < 17 GB; refused
+  when the machine has less memory available than that.
+- --full --shapes tiny runs the same code with tiny SDXL-shaped networks, to check the benchmark itself
+  on any machine (the figures then mean nothing).
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import resource
 import tempfile
 import threading
@@ -154,23 +162,72 @@ def _rss_gb() -> float:
         return int(handle.read().split()[1]) * resource.getpagesize() / 2**30
 
 
-def bench_full(steps: int) -> None:
+def _available_ram_gb() -> float:
+    with open("/proc/meminfo") as handle:
+        fields = dict(line.split(":", 1) for line in handle)
+    return int(fields["MemAvailable"].split()[0]) / 2**20
+
+
+TINY_SHAPES = dict(block_out_channels=[32, 64], down_block_types=["DownBlock2D", "CrossAttnDownBlock2D"],
+                   up_block_types=["CrossAttnUpBlock2D", "UpBlock2D"], attention_head_dim=[2, 4],
+                   transformer_layers_per_block=[1, 1], layers_per_block=1, addition_time_embed_dim=8,
+                   projection_class_embeddings_input_dim=6 * 8 + 1280, norm_num_groups=32)
+TINY_VAE = dict(block_out_channels=[32, 32, 32, 32], layers_per_block=1, norm_num_groups=32)
+# Device memory beyond the weights, per face of a batch (both guidance branches, 512 px, float16), and
+# what each offload mode keeps resident: estimates for skipping what cannot fit; the printed peak is
+# the measurement.
+ACTIVATIONS_GB_PER_FACE = 1.5
+OFFLOAD_RESIDENT_GB = {"group": 0.3, "sequential": 0.2}
+
+
+def _build_components(shapes: str, dtype: torch.dtype):
+    """SDXL-shaped (or tiny) UNet, ControlNet and VAE with random weights; the VAE in float32 as the
+    engine keeps it for float16 runs. Deterministic, so every offload mode gets the same weights."""
     from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
 
+    unet_config = {**SDXL_UNET, **(TINY_SHAPES if shapes == "tiny" else {})}
+    vae_config = {**SDXL_VAE, **(TINY_VAE if shapes == "tiny" else {})}
+    with torch.device("meta"):
+        unet = UNet2DConditionModel(**unet_config)
+        controlnet = ControlNetModel.from_unet(unet, load_weights_from_unet=False)
+        vae = AutoencoderKL(**vae_config)
+    unet, controlnet, vae = _random_init(unet), _random_init(controlnet), _random_init(vae)
+    if dtype != torch.float32:
+        unet, controlnet = unet.to(dtype), controlnet.to(dtype)
+    return unet, controlnet, vae
+
+
+def _gb(modules) -> float:
+    return sum(p.numel() * p.element_size() for m in modules for p in m.parameters()) / 2**30
+
+
+def _prompt():
     from faceme_core.engine.prompt import PromptEmbeddings
 
+    return PromptEmbeddings(torch.randn(77, 2048), torch.randn(1280), face_index=4)
+
+
+def bench_full(steps: int, device: str, shapes: str, modes: list[str], batches: list[int],
+               max_memory_gb: float | None) -> None:
+    if device == "cpu" and shapes == "sdxl":
+        bench_full_cpu(steps, shapes, max_memory_gb)
+    else:  # a GPU; or the CPU with tiny shapes, to run the GPU benchmark's own code anywhere
+        bench_full_accelerator(steps, device, shapes, modes, batches, max_memory_gb)
+
+
+def bench_full_cpu(steps: int, shapes: str, max_memory_gb: float | None) -> None:
+    need = 17.0 if shapes == "sdxl" else 1.0
+    available = _available_ram_gb() if max_memory_gb is None else max_memory_gb
+    if available < need:
+        raise SystemExit(f"refused: the full-size CPU run needs about {need:.0f} GB of RAM, "
+                         f"{available:.1f} GB is available")
     began = time.perf_counter()
-    with torch.device("meta"):
-        unet = UNet2DConditionModel(**SDXL_UNET)
-        controlnet = ControlNetModel.from_unet(unet, load_weights_from_unet=False)
-        vae = AutoencoderKL(**SDXL_VAE)
-    unet, controlnet, vae = _random_init(unet), _random_init(controlnet), _random_init(vae)
+    unet, controlnet, vae = _build_components(shapes, torch.float32)
     params = sum(p.numel() for m in (unet, controlnet, vae) for p in m.parameters())
-    print(f"built SDXL-shaped UNet + ControlNet + VAE: {params / 1e9:.2f} B parameters in "
+    print(f"built {shapes} UNet + ControlNet + VAE: {params / 1e9:.2f} B parameters in "
           f"{time.perf_counter() - began:.0f} s, RSS {_rss_gb():.1f} GB")
-    prompt = PromptEmbeddings(torch.randn(77, 2048), torch.randn(1280), face_index=4)
     # No text encoders, no CLIP tower, no Mix: the sampling loop never needs them.
-    restorer = Restorer(unet, controlnet, vae, SDXL_SCHEDULER, clip_encoder=None, mix=None, prompt=prompt)
+    restorer = Restorer(unet, controlnet, vae, SDXL_SCHEDULER, clip_encoder=None, mix=None, prompt=_prompt())
     peak = [_rss_gb()]
     done = threading.Event()
 
@@ -199,13 +256,142 @@ def bench_full(steps: int) -> None:
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.1f} GB")
 
 
+class DeviceMemory:
+    """Free memory and peak use of a CUDA or MPS device (MPS has no peak counter: sampled per step; the
+    CPU, for checking this benchmark with tiny shapes, reports available RAM and sampled RSS)."""
+
+    def __init__(self, device: str):
+        self.device = device
+        self.peak = 0
+
+    def free_gb(self) -> float:
+        if self.device.startswith("cuda"):
+            free, _ = torch.cuda.mem_get_info(torch.device(self.device))
+            return free / 2**30
+        if self.device == "mps":
+            return (torch.mps.recommended_max_memory() - torch.mps.driver_allocated_memory()) / 2**30
+        return _available_ram_gb()
+
+    def reset(self) -> None:
+        self.peak = 0
+        if self.device.startswith("cuda"):
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+
+    def sample(self) -> None:
+        if self.device == "mps":
+            self.peak = max(self.peak, torch.mps.driver_allocated_memory())
+        elif self.device == "cpu":
+            self.peak = max(self.peak, int(_rss_gb() * 2**30))
+
+    def peak_gb(self) -> float:
+        if self.device.startswith("cuda"):
+            return torch.cuda.max_memory_allocated(self.device) / 2**30
+        return self.peak / 2**30
+
+    def synchronize(self) -> None:
+        if self.device.startswith("cuda"):
+            torch.cuda.synchronize(self.device)
+        elif self.device == "mps":
+            torch.mps.synchronize()
+
+    def empty_cache(self) -> None:
+        if self.device.startswith("cuda"):
+            torch.cuda.empty_cache()
+        elif self.device == "mps":
+            torch.mps.empty_cache()
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    return isinstance(error, torch.cuda.OutOfMemoryError) or "out of memory" in str(error).lower()
+
+
+def bench_full_accelerator(steps: int, device: str, shapes: str, modes: list[str], batches: list[int],
+                           max_memory_gb: float | None) -> None:
+    memory = DeviceMemory(device)
+    dtype = torch.float32 if device == "cpu" else torch.float16
+    print(f"device {device}, {str(dtype)[6:]}, {shapes} shapes, {steps} steps per face, identity (2 branches)")
+    base_speed = None
+    ran = 0
+    for mode in modes:
+        unet, controlnet, vae = _build_components(shapes, dtype)
+        weights = {"unet+controlnet": _gb((unet, controlnet)), "vae": _gb((vae,))}
+        resident = {"none": sum(weights.values()), "model": weights["unet+controlnet"]}.get(
+            mode, OFFLOAD_RESIDENT_GB[mode] if shapes == "sdxl" else 0.1)
+        free = memory.free_gb() if max_memory_gb is None else max_memory_gb
+        if resident + ACTIVATIONS_GB_PER_FACE > free:
+            print(f"  {mode:10s} skipped: needs about {resident + ACTIVATIONS_GB_PER_FACE:.1f} GB "
+                  f"({resident:.1f} GB weights resident + {ACTIVATIONS_GB_PER_FACE} GB per face), "
+                  f"{free:.1f} GB free on {device}")
+            continue
+        try:  # placing the weights may already exhaust the device
+            restorer = Restorer(unet, controlnet, vae, SDXL_SCHEDULER, clip_encoder=None, mix=None,
+                                prompt=_prompt(), device=device, dtype=dtype, offload=mode)
+            restorer([FaceRequest(_faces(1)[0], _identity())], RestoreOptions(steps=1, seed=0))  # warm-up
+        except RuntimeError as error:
+            if not _out_of_memory(error):
+                raise
+            print(f"  {mode:10s} out of memory on {device} even for one face; skipped")
+            restorer = None
+            del restorer, unet, controlnet, vae
+            gc.collect()
+            memory.empty_cache()
+            continue
+        for batch in batches:
+            need = resident + ACTIVATIONS_GB_PER_FACE * batch
+            if need > free:
+                print(f"  {mode:10s} batch {batch}: skipped, needs about {need:.1f} GB, {free:.1f} GB free")
+                continue
+            faces = [FaceRequest(face, _identity()) for face in _faces(batch)]
+            memory.reset()
+            began = time.perf_counter()
+            try:
+                restorer(faces, RestoreOptions(steps=steps, seed=0, batch_size=batch),
+                         progress=lambda _event: memory.sample())
+                memory.synchronize()
+            except RuntimeError as error:
+                if not _out_of_memory(error):
+                    raise
+                print(f"  {mode:10s} batch {batch}: out of memory on {device}")
+                memory.empty_cache()
+                continue
+            wall = time.perf_counter() - began
+            speed = batch / wall
+            base_speed = base_speed or (speed if mode == "none" else None)
+            ratio = f", {speed / base_speed:.2f} x none" if base_speed else ""
+            print(f"  {mode:10s} batch {batch}: {wall / batch:.2f} s per face, {speed:.3f} faces/s{ratio}, "
+                  f"peak {memory.peak_gb():.2f} GB")
+            ran += 1
+        del restorer, unet, controlnet, vae
+        gc.collect()
+        memory.empty_cache()
+    if not ran:
+        raise SystemExit(f"refused: no offload mode fits in the memory of {device}")
+
+
 def main() -> None:
+    from faceme_core.devices import pick_device
+    from faceme_core.engine.options import OFFLOAD_MODES
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--full", action="store_true", help="SDXL-shaped random weights (about 16 GB, minutes)")
+    parser.add_argument("--full", action="store_true", help="SDXL-shaped random weights (GPU: fp16, every mode)")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps (tiny: 10, full: 3)")
+    parser.add_argument("--device", default="auto", help="--full: auto (CUDA, then MPS, then CPU), cuda[:N], mps, cpu")
+    parser.add_argument("--shapes", choices=("sdxl", "tiny"), default="sdxl",
+                        help="--full: tiny runs the same code with tiny networks (checks the benchmark itself)")
+    parser.add_argument("--modes", default=",".join(OFFLOAD_MODES), help="--full on a GPU: offload modes to run")
+    parser.add_argument("--batches", default="1,2,4", help="--full on a GPU: batch sizes")
+    parser.add_argument("--max-memory-gb", type=float, default=None,
+                        help="--full: pretend the device has this much free memory (default: measure it)")
     args = parser.parse_args()
     if args.full:
-        bench_full(args.steps or 3)
+        device = pick_device(args.device).device
+        modes = [mode for mode in args.modes.split(",") if mode]
+        unknown = sorted(set(modes) - set(OFFLOAD_MODES))
+        if unknown:
+            parser.error(f"--modes: unknown {', '.join(unknown)} (expected {', '.join(OFFLOAD_MODES)})")
+        bench_full(args.steps or 3, device, args.shapes, modes, [int(b) for b in args.batches.split(",")],
+                   args.max_memory_gb)
     else:
         bench_tiny(args.steps or 10)
 

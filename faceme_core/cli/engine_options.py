@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from faceme_core.engine.options import OFFLOAD_MODES
 from faceme_core.errors import FaceMeError
 
 
@@ -17,7 +18,10 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-color-correction", action="store_true", help="skip the wavelet colour correction")
     parser.add_argument("--upscale", type=int, choices=(1, 2), default=1, help="output size factor (default 1)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
-    parser.add_argument("--offload", action="store_true", help="keep idle model parts off the GPU (small GPUs)")
+    parser.add_argument("--offload", nargs="?", const="model", default="none", choices=OFFLOAD_MODES, metavar="MODE",
+                        help="for small GPUs: model (what --offload alone means: parts not running leave "
+                             "the GPU; ~7 GB + activations), group (a few layers at a time, for GPUs under "
+                             "8 GB) or sequential (least memory, slowest); default none (~7.5 GB + activations)")
 
 
 # The engine names its fields; a command-line user knows the flags.

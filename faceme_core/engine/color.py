@@ -44,3 +44,24 @@ def wavelet_color_fix(restored: torch.Tensor, degraded: torch.Tensor) -> torch.T
         degraded = F.interpolate(degraded, size=restored.shape[-2:], mode="bicubic", align_corners=False)
     restored_high, _ = wavelet_split(restored)
     return restored_high + wavelet_low(degraded)
+
+
+# --- 8-bit output, as the reference run produces it -------------------------------------------------
+
+def to_uint8_rounded(images: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] float (B, C, H, W) -> uint8, rounded: diffusers' ``postprocess`` to PIL, which the
+    reference applies to the decoded faces before any colour correction."""
+    return ((images.float() / 2 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8)
+
+
+def wavelet_color_fix_uint8(restored: torch.Tensor, degraded: torch.Tensor) -> torch.Tensor:
+    """The reference's colour correction on 8-bit images (B, C, H, W uint8 -> uint8).
+
+    As the reference runs it (SeeSR's ``wavelet_color_fix`` on PIL images): both images scaled to
+    [0, 1] (``ToTensor``), corrected in float, clamped and converted back with ``ToPILImage``, which
+    truncates (``mul(255).byte()``) instead of rounding. Correcting the float output and rounding, as
+    this engine once did, differs by up to 2 levels; we follow the reference so the released weights
+    give the output they were evaluated with.
+    """
+    fixed = wavelet_color_fix(restored.float() / 255.0, degraded.float() / 255.0)
+    return (fixed.clamp(0.0, 1.0) * 255).to(torch.uint8)  # .to(uint8) truncates, like Tensor.byte()

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from faceme_core.engine.mix import ARCFACE_DIM, Mix, expected_mix_tensors
+from faceme_core.engine.mix import ARCFACE_DIM, Mix, MixConfig, expected_mix_tensors
 from faceme_core.errors import ModelFormatError
 
 CLIP_IMAGE_SIZE = 224
@@ -119,7 +119,10 @@ def _names(names: list[str], limit: int = 5) -> str:
 
 def clip_id_encoder_from_state(id_encoder: dict[str, torch.Tensor],
                                what: str = "photomaker id_encoder") -> ClipIdEncoder:
-    """Strict load that ignores exactly the fuse_module.* keys (and the legacy position_ids buffer)."""
+    """Strict load that ignores exactly the fuse_module.* keys (and the legacy position_ids buffer).
+
+    Returned in eval mode like diffusers' loaders; nothing else is forced: ``.train()`` and gradients work.
+    """
     state = {k: v for k, v in id_encoder.items() if not k.startswith(IGNORED_PHOTOMAKER_PREFIX)}
     legacy_ids = state.pop(LEGACY_POSITION_IDS, None)
     config = clip_vision_config_from_state(state)
@@ -136,7 +139,15 @@ def clip_id_encoder_from_state(id_encoder: dict[str, torch.Tensor],
 
 
 def load_clip_id_encoder(photomaker_path: Path) -> ClipIdEncoder:
-    """Read ``photomaker-v1.bin`` safely (plain tensors only) and build the CLIP identity tower."""
+    """Read ``photomaker-v1.bin`` safely (plain tensors only) and build the CLIP identity tower.
+
+    Its ``lora_weights`` are deliberately not merged into the UNet. The reference code means to, but in
+    inference its copy loop only rebinds a local variable (``param = lora_state_dict[name]``), so the
+    adapters keep their initial all-zero "up" matrices and add nothing; in training its keys, in the old
+    attention-processor naming (``unet.<block>.attn1.processor.to_k_lora.down.weight``), never match the
+    model's. The released Mix and ControlNet were therefore trained and run on the unmodified base UNet,
+    and merging the LoRA would change what they were evaluated with.
+    """
     try:
         checkpoint = torch.load(photomaker_path, map_location="cpu", weights_only=True)
     except Exception as exc:  # unpickling refused / truncated file: both are format problems to the user
@@ -146,8 +157,9 @@ def load_clip_id_encoder(photomaker_path: Path) -> ClipIdEncoder:
     return clip_id_encoder_from_state(checkpoint["id_encoder"], what=str(photomaker_path))
 
 
-def load_mix(mix_path: Path) -> Mix:
-    """Strictly load ``mix.safetensors``: every released name, every shape, nothing else."""
+def load_mix(mix_path: Path, config: MixConfig = MixConfig()) -> Mix:
+    """Strictly load ``mix.safetensors``: every name and shape of ``config`` (the released sizes by
+    default), nothing else. Returned in eval mode like diffusers' loaders; ``.train()`` to train it."""
     from safetensors import safe_open
 
     try:
@@ -155,10 +167,10 @@ def load_mix(mix_path: Path) -> Mix:
             state = {name: handle.get_tensor(name) for name in handle.keys()}
     except Exception as exc:
         raise ModelFormatError(f"{mix_path}: not a readable safetensors file ({exc})") from exc
-    expected = {spec.name: spec.shape for spec in expected_mix_tensors()}
+    expected = {spec.name: spec.shape for spec in expected_mix_tensors(config)}
     check_state_dict(str(mix_path), expected, {k: tuple(v.shape) for k, v in state.items()})
     with torch.device("meta"):
-        mix = Mix()
+        mix = Mix(config)
     mix.load_state_dict({k: v.float() for k, v in state.items()}, strict=True, assign=True)
     return mix.eval()
 

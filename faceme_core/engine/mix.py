@@ -34,30 +34,56 @@ class MixMLP(nn.Module):
         return out + x if self.residual else out
 
 
-class ArcFaceProjection(nn.Module):
-    """``pro_id``: lifts the 512-d ArcFace embedding to the 2048-d CLIP feature width."""
+@dataclass(frozen=True)
+class MixConfig:
+    """Mix's widths. The defaults are the released ``mix.safetensors``'s (see the reference page):
 
-    def __init__(self):
+    pro_id.mlp1 arcface -> id_hidden -> id_hidden; mlp2 id_hidden (residual); mlp3 id_hidden -> hidden ->
+    token; mlp4 token -> hidden -> token (residual); mlp1 clip_feature + token -> hidden -> token; norm1;
+    mlp2 token -> hidden -> token (residual). ``token_dim`` must equal the UNet's cross-attention width.
+    """
+
+    arcface_dim: int = ARCFACE_DIM
+    clip_feature_dim: int = CLIP_FEATURE_DIM
+    id_hidden_dim: int = 1024
+    hidden_dim: int = 2048
+    token_dim: int = ID_TOKEN_DIM
+
+    def __post_init__(self):
+        for name in ("arcface_dim", "clip_feature_dim", "id_hidden_dim", "hidden_dim", "token_dim"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"MixConfig.{name}={getattr(self, name)!r}: must be at least 1")
+
+
+class ArcFaceProjection(nn.Module):
+    """``pro_id``: lifts the ArcFace embedding to the identity token width."""
+
+    def __init__(self, config: MixConfig = MixConfig()):
         super().__init__()
-        self.mlp1 = MixMLP(ARCFACE_DIM, 1024, 1024, residual=False)
-        self.mlp2 = MixMLP(1024, 1024, 1024, residual=True)
-        self.mlp3 = MixMLP(1024, 2048, 2048, residual=False)
-        self.mlp4 = MixMLP(2048, 2048, 2048, residual=True)
+        self.mlp1 = MixMLP(config.arcface_dim, config.id_hidden_dim, config.id_hidden_dim, residual=False)
+        self.mlp2 = MixMLP(config.id_hidden_dim, config.id_hidden_dim, config.id_hidden_dim, residual=True)
+        self.mlp3 = MixMLP(config.id_hidden_dim, config.hidden_dim, config.token_dim, residual=False)
+        self.mlp4 = MixMLP(config.token_dim, config.hidden_dim, config.token_dim, residual=True)
 
     def forward(self, g: torch.Tensor) -> torch.Tensor:
         return self.mlp4(self.mlp3(self.mlp2(self.mlp1(g))))
 
 
 class Mix(nn.Module):
-    def __init__(self):
+    """Differentiable and mode-agnostic (no dropout): training uses it exactly as inference does."""
+
+    def __init__(self, config: MixConfig = MixConfig()):
         super().__init__()
-        self.pro_id = ArcFaceProjection()
-        self.mlp1 = MixMLP(CLIP_FEATURE_DIM + 2048, 2048, 2048, residual=False)
-        self.norm1 = nn.LayerNorm(2048)
-        self.mlp2 = MixMLP(2048, 2048, ID_TOKEN_DIM, residual=True)
+        self.config = config
+        self.pro_id = ArcFaceProjection(config)
+        self.mlp1 = MixMLP(config.clip_feature_dim + config.token_dim, config.hidden_dim, config.token_dim,
+                           residual=False)
+        self.norm1 = nn.LayerNorm(config.token_dim)
+        self.mlp2 = MixMLP(config.token_dim, config.hidden_dim, config.token_dim, residual=True)
 
     def forward(self, clip_feature: torch.Tensor, arcface: torch.Tensor) -> torch.Tensor:
-        """(N, 2048) CLIP features and (N, 512) normalised ArcFace embeddings -> (N, 2048) id tokens."""
+        """(N, clip_feature_dim) CLIP features and (N, arcface_dim) normalised ArcFace embeddings ->
+        (N, token_dim) identity tokens (2048 each for the released weights)."""
         fused = torch.cat([clip_feature, self.pro_id(arcface)], dim=-1)
         return self.mlp2(self.norm1(self.mlp1(fused)))
 
@@ -68,8 +94,8 @@ class TensorSpec:
     shape: tuple[int, ...]
 
 
-def expected_mix_tensors() -> list[TensorSpec]:
+def expected_mix_tensors(config: MixConfig = MixConfig()) -> list[TensorSpec]:
     """Every tensor ``mix.safetensors`` must hold, built on the meta device (no memory, no I/O)."""
     with torch.device("meta"):
-        module = Mix()
+        module = Mix(config)
     return [TensorSpec(name, tuple(t.shape)) for name, t in module.state_dict().items()]

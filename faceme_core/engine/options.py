@@ -29,6 +29,7 @@ REFERENCE_SAMPLER = "ddpm-50"
 MAX_STEPS = 1000  # SDXL's training timesteps: no sampler can take more steps than that
 MAX_IDENTITY_STRENGTH = 20.0  # far beyond useful (FaceMe uses 5); larger values only amplify noise
 MAX_SEED = 2**32 - 1  # face i of a run uses seed + i, which must stay a valid torch seed
+OFFLOAD_MODES = ("none", "model", "group", "sequential")  # see engine/offload.py for the memory each needs
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import torch
 
-from faceme_core.errors import ModelFormatError, ModelMissingError
+from faceme_core.engine.components import TextEncoders
+from faceme_core.errors import ModelFormatError
 
 PROMPT = "A photo of face."
 IDENTITY_WORD = "face"
-# SDXL micro-conditioning: original size, crop top-left, target size (all 512 for FFHQ-aligned faces).
-ADD_TIME_IDS = (512.0, 512.0, 0.0, 0.0, 512.0, 512.0)
+FACE_SIZE = 512  # the released weights restore 512x512 FFHQ-aligned faces
 TEXT_PARTS = ("text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2")
 _CACHE_FORMAT = "faceme-prompt-v1"
 
@@ -51,8 +51,19 @@ def splice_identity(c_text: torch.Tensor, face_index: int, id_tokens: torch.Tens
     return spliced[..., :length, :]
 
 
-def add_time_ids(batch: int, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu") -> torch.Tensor:
-    return torch.tensor([ADD_TIME_IDS], dtype=dtype, device=device).expand(batch, -1)
+def time_ids_for(face_size: int = FACE_SIZE) -> tuple[float, ...]:
+    """SDXL micro-conditioning: original size, crop top-left, target size; (512, 512, 0, 0, 512, 512) for
+    the released weights, as FaceMe trained and ran them."""
+    return (float(face_size), float(face_size), 0.0, 0.0, float(face_size), float(face_size))
+
+
+ADD_TIME_IDS = time_ids_for(FACE_SIZE)
+
+
+def add_time_ids(batch: int, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu",
+                 face_size: int = FACE_SIZE) -> torch.Tensor:
+    """(batch, 6) ``time_ids`` for ``predict_noise``."""
+    return torch.tensor([time_ids_for(face_size)], dtype=dtype, device=device).expand(batch, -1)
 
 
 # --- computing c_text -----------------------------------------------------------------------------------
@@ -69,39 +80,36 @@ def find_word_index(tokenizer, prompt: str, word: str) -> int:
     return hits[0]
 
 
-def compute_prompt_embeddings(base_model: Path) -> PromptEmbeddings:
-    """Load SDXL's tokenizers and text encoders, embed PROMPT as the SDXL pipeline does, free them."""
-    from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
-    from transformers.utils import logging as transformers_logging
+def encode_prompt(text_encoders: TextEncoders, prompt: str = PROMPT,
+                  identity_word: str = IDENTITY_WORD) -> PromptEmbeddings:
+    """Embed ``prompt`` as the SDXL pipeline does: both encoders' penultimate hidden states, padded to
+    the tokenizers' 77 tokens, concatenated (768 + 1280); the pooled projection of encoder 2.
 
-    transformers_logging.disable_progress_bar()  # a one-off load: its per-tensor bars are noise to users
-
-    for part in TEXT_PARTS:
-        if not (base_model / part).is_dir():
-            raise ModelMissingError(f"{base_model}: the base model has no {part}/ folder")
-    tokenizer = CLIPTokenizer.from_pretrained(base_model / "tokenizer")
-    tokenizer_2 = CLIPTokenizer.from_pretrained(base_model / "tokenizer_2")
-    from faceme_core.models.verify_folders import weights_variant
-
-    # Safetensors only (nothing unpickles); fp16-only downloads need their variant named.
-    text_encoder, text_encoder_2 = (
-        model_class.from_pretrained(base_model / part, torch_dtype=torch.float32, use_safetensors=True,
-                                    variant=weights_variant(base_model / part, "model"))
-        for model_class, part in ((CLIPTextModel, "text_encoder"), (CLIPTextModelWithProjection, "text_encoder_2"))
-    )
-    face_index = find_word_index(tokenizer, PROMPT, IDENTITY_WORD)
+    Differentiable, and it leaves the encoders' modes alone (callers choose inference_mode or not).
+    """
+    face_index = find_word_index(text_encoders.tokenizer, prompt, identity_word)
     rows, pooled = [], None
+    pairs = ((text_encoders.tokenizer, text_encoders.text_encoder),
+             (text_encoders.tokenizer_2, text_encoders.text_encoder_2))
+    for tok, encoder in pairs:
+        ids = tok(prompt, padding="max_length", max_length=tok.model_max_length, truncation=True,
+                  return_tensors="pt").input_ids.to(encoder.device)
+        out = encoder(ids, output_hidden_states=True)
+        rows.append(out.hidden_states[-2][0])  # penultimate layer, as SDXL was trained
+        pooled = out.text_embeds[0] if hasattr(out, "text_embeds") else pooled
+    return PromptEmbeddings(c_text=torch.cat(rows, dim=-1).float(), pooled=pooled.float(), face_index=face_index)
+
+
+def compute_prompt_embeddings(base_model: Path) -> PromptEmbeddings:
+    """Load SDXL's tokenizers and text encoders (CPU, float32), embed PROMPT, free them."""
+    from faceme_core.engine.components import load_text_encoders
+
+    text_encoders = load_text_encoders(Path(base_model))
     with torch.inference_mode():
-        for tok, encoder in ((tokenizer, text_encoder), (tokenizer_2, text_encoder_2)):
-            ids = tok(PROMPT, padding="max_length", max_length=tok.model_max_length, truncation=True,
-                      return_tensors="pt").input_ids
-            out = encoder(ids, output_hidden_states=True)
-            rows.append(out.hidden_states[-2][0])  # penultimate layer, as SDXL was trained
-            pooled = out.text_embeds[0] if hasattr(out, "text_embeds") else pooled
-    del text_encoder, text_encoder_2
+        prompt = encode_prompt(text_encoders)
+    del text_encoders
     gc.collect()
-    return PromptEmbeddings(c_text=torch.cat(rows, dim=-1).float().clone(), pooled=pooled.float().clone(),
-                            face_index=face_index)
+    return PromptEmbeddings(prompt.c_text.clone(), prompt.pooled.clone(), prompt.face_index)
 
 
 # --- the disk cache -------------------------------------------------------------------------------------

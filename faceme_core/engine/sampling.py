@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import torch
 
+from faceme_core.engine.components import CONTROLNET_SCALE, predict_noise
 from faceme_core.engine.samplers import START_TIMESTEP
 from faceme_core.tasks import Cancelled
 
-CONTROLNET_SCALE = 1.0
+__all__ = ["CONTROLNET_SCALE", "Conditioning", "decode_latents", "denoise", "identity_guidance", "initial_latents"]
 
 
 def identity_guidance(out_text: torch.Tensor, out_id: torch.Tensor, strength: float) -> torch.Tensor:
@@ -24,10 +25,11 @@ def identity_guidance(out_text: torch.Tensor, out_id: torch.Tensor, strength: fl
 
 
 def initial_latents(vae, lq: torch.Tensor, generators: Sequence[torch.Generator], noising_scheduler) -> torch.Tensor:
-    """VAE-encode the LQ faces ([-1, 1]), scale, and noise to t = 999 with ``add_noise`` (float32)."""
+    """VAE-encode the LQ faces ([-1, 1], on the execution device), scale, and noise to t = 999 with
+    ``add_noise`` (float32). Works with the VAE behind offload hooks (its own device may be meta)."""
     from diffusers.utils.torch_utils import randn_tensor
 
-    posterior = vae.encode(lq.to(device=vae.device, dtype=vae.dtype)).latent_dist
+    posterior = vae.encode(lq.to(dtype=vae.dtype)).latent_dist
     latents = posterior.sample(generator=list(generators)).float() * vae.config.scaling_factor
     noise = randn_tensor(latents.shape, generator=list(generators), device=latents.device, dtype=latents.dtype)
     timesteps = torch.full((latents.shape[0],), START_TIMESTEP, dtype=torch.long, device=latents.device)
@@ -36,7 +38,7 @@ def initial_latents(vae, lq: torch.Tensor, generators: Sequence[torch.Generator]
 
 def decode_latents(vae, latents: torch.Tensor) -> torch.Tensor:
     """Latents -> images in [-1, 1], float32 (the VAE runs in its own dtype, float32 for the SDXL VAE)."""
-    images = vae.decode(latents.to(device=vae.device, dtype=vae.dtype) / vae.config.scaling_factor).sample
+    images = vae.decode(latents.to(dtype=vae.dtype) / vae.config.scaling_factor).sample
     return images.float()
 
 
@@ -75,20 +77,17 @@ def denoise(
     on_step: Callable[[int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> torch.Tensor:
-    """Run every scheduler step; ``latents`` (B, 4, h, w) float32, ``control`` (B, 3, H, W) in [-1, 1]."""
-    device, dtype = unet.device, unet.dtype
+    """Run every scheduler step; ``latents`` (B, 4, h, w) float32 and ``control`` (B, 3, H, W) in [-1, 1],
+    both on the execution device (the models may sit behind offload hooks)."""
+    device = latents.device
     # 1. rows of the batched model call
     row_faces = conditioning.row_faces()
     index = torch.tensor(row_faces, device=device)
-    rows = len(row_faces)
-    encoder_states = conditioning.encoder_rows().to(device=device, dtype=dtype)
-    added = {
-        "text_embeds": conditioning.pooled.to(device=device, dtype=dtype).expand(rows, -1),
-        "time_ids": conditioning.time_ids.to(device=device, dtype=dtype).expand(rows, -1),
-    }
-    control_rows = control.to(device=device, dtype=controlnet.dtype)[index]
+    encoder_states = conditioning.encoder_rows().to(device)
+    pooled, time_ids = conditioning.pooled.to(device), conditioning.time_ids.to(device)
+    control_rows = control.to(device)[index]
     text_row, id_row = _branch_rows(conditioning.c_ids)
-    latents = latents.to(device=device, dtype=torch.float32)
+    latents = latents.to(dtype=torch.float32)
     timesteps = schedulers[0].timesteps
 
     for step, t in enumerate(timesteps):
@@ -97,12 +96,8 @@ def denoise(
             raise Cancelled("restoration cancelled")
         # 3. ControlNet + UNet on all rows at once
         model_in = torch.cat([s.scale_model_input(latents[f:f + 1], t) for f, s in enumerate(schedulers)])
-        model_in = model_in[index].to(dtype)
-        down, mid = controlnet(model_in, t, encoder_hidden_states=encoder_states, controlnet_cond=control_rows,
-                               conditioning_scale=CONTROLNET_SCALE, added_cond_kwargs=added, return_dict=False)
-        eps = unet(model_in, t, encoder_hidden_states=encoder_states, added_cond_kwargs=added,
-                   down_block_additional_residuals=down, mid_block_additional_residual=mid, return_dict=False)[0]
-        eps = eps.float()
+        eps = predict_noise(unet, controlnet, model_in[index], t, encoder_states, pooled, time_ids, control_rows,
+                            CONTROLNET_SCALE).float()
         # 4. identity guidance and one scheduler step per face (its own generator)
         stepped = []
         for face, scheduler in enumerate(schedulers):

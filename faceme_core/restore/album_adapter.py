@@ -143,7 +143,7 @@ def _face_outcome(face: TaskFace, report: FaceReport) -> FaceOutcome:
     )
 
 
-def open_album_restorer(settings: AlbumRestoreSettings, device: str | None = "auto", offload: bool = False,
+def open_album_restorer(settings: AlbumRestoreSettings, device: str | None = "auto", offload: str | bool = "none",
                         models_dir: Path | None = None) -> AlbumRestorer:
     """Load the models (ModelMissingError names what is missing) and return the per-photo restorer."""
     return AlbumRestorer(RestoreSession.open(models_dir, device=device, offload=offload), settings)

@@ -13,13 +13,13 @@ import numpy as np
 
 from faceme_core.engine.options import RestoreOptions
 from faceme_core.engine.restorer import FaceRequest, ProgressEvent, ReferenceFace, Restorer
-from faceme_core.faces.align import ALIGNED_SIZE, FFHQ_TEMPLATE_512, align_face
+from faceme_core.faces.align import ALIGNED_SIZE, align_face, template_for_size
 from faceme_core.faces.paste import RestoredFace, paste_into_photo
 from faceme_core.faces.types import Detection, Embedding
 from faceme_core.image_types import Photo
 from faceme_core.restore.memory import out_of_memory_as_error
 
-# Maps an aligned 512x512 uint8 RGB face to its ArcFace embedding: the identity check of the result.
+# Maps an aligned square uint8 RGB face to its ArcFace embedding: the identity check of the result.
 AlignedEmbedder = Callable[[np.ndarray], Embedding]
 
 
@@ -95,9 +95,9 @@ def restore_faces(
     """Restore ``targets`` (faces of ``photo``) in batches; nothing is pasted (see ``restore_photo``)."""
     if not targets:
         return ()
-    # 1. align every face on the FFHQ template, from the 8-bit view the networks take
+    # 1. align every face on the FFHQ template at the restorer's size, from the 8-bit view the networks take
     rgb = photo.rgb8()
-    aligned = [align_face(rgb, target.detection.points, ALIGNED_SIZE) for target in targets]
+    aligned = [align_face(rgb, target.detection.points, restorer.face_size) for target in targets]
     # 2. encode each distinct reference set once (the restorer caches per reference as well)
     with out_of_memory_as_error("encoding the references"):
         requests = [
@@ -129,11 +129,11 @@ def restore_faces(
     )
 
 
-def aligned_face_embedder(backend) -> AlignedEmbedder:
-    """An embedder for aligned 512 crops: the face's five points are the template's, by construction."""
+def aligned_face_embedder(backend, size: int = ALIGNED_SIZE) -> AlignedEmbedder:
+    """An embedder for aligned crops of ``size``: the face's five points are the template's, by construction."""
     detection = Detection(
-        box=(0.0, 0.0, float(ALIGNED_SIZE), float(ALIGNED_SIZE)),
-        points=FFHQ_TEMPLATE_512.astype(np.float32),
+        box=(0.0, 0.0, float(size), float(size)),
+        points=template_for_size(size).astype(np.float32),
         score=1.0,
     )
     return lambda crop: backend.embed(crop, detection)

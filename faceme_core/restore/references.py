@@ -45,11 +45,14 @@ def load_reference(
         raise FaceMeError(f"{path}: no face large enough to use as a reference was found")
     index = pick_reference_face(faces, box_hint)
     face = faces[index]
+    # Mix's inputs as FaceMe computed them (colour order, detector size: see faceme_identity); the
+    # returned Embedding stays the documented one, comparable with every other face's.
+    identity = analyzer.backend.faceme_identity(rgb, face.detection)
     reference = ReferenceFace(
         image=rgb,
-        box=face.box,
-        arcface=face.embedding.vector,
-        cache_key=f"{file_sha256(path)}:{index}",
+        box=identity.box,
+        arcface=identity.arcface,
+        cache_key=f"{file_sha256(path)}:{index}:faceme-rgb",  # new key: older cached boxes came from the 640 detector
     )
     return reference, face.embedding
 

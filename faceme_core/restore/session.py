@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from faceme_core.engine.options import RestoreOptions
+from faceme_core.engine.prompt import FACE_SIZE
 from faceme_core.engine.restorer import ProgressEvent, Restorer
 from faceme_core.faces.analyzer import FaceAnalyzer
 from faceme_core.faces.insightface_backend import InsightFaceBackend
@@ -36,15 +37,18 @@ class RestoreSession:
     def __init__(self, analyzer: FaceAnalyzer, restorer: Restorer, embedder: AlignedEmbedder | None = None):
         self.analyzer = analyzer
         self.restorer = restorer
-        self.embedder = embedder or aligned_face_embedder(analyzer.backend)
+        self.embedder = embedder or aligned_face_embedder(analyzer.backend, restorer.face_size)
 
     @classmethod
-    def open(cls, models_dir: Path | None = None, device: str | None = "auto", offload: bool = False) -> "RestoreSession":
+    def open(cls, models_dir: Path | None = None, device: str | None = "auto", offload: str | bool = "none",
+             face_size: int = FACE_SIZE) -> "RestoreSession":
+        """``offload``: an ``engine.offload.OFFLOAD_MODES`` name (True, the old flag, means "model");
+        ``face_size``: 512 for the released weights (tests of tiny models use less)."""
         from faceme_core.models.store import resolve_model_paths
 
         paths = resolve_model_paths(models_dir)  # ModelMissingError names every missing component
         analyzer = FaceAnalyzer(InsightFaceBackend(paths.antelopev2))
-        return cls(analyzer, Restorer.load(paths, device=device, offload=offload))
+        return cls(analyzer, Restorer.load(paths, device=device, offload=offload, face_size=face_size))
 
     def analyze(self, path: Path) -> tuple[Photo, PhotoFaces]:
         photo = load_photo(path)

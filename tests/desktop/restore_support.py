@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from faceme_core.restore.session import RestoreSession
+from tests.support.small_faces import SMALL_FACE
 from tests.support.tiny_models import build_tiny_model_dir
 
 
@@ -19,4 +20,4 @@ def tiny_models_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_engine(tiny_models_dir) -> RestoreSession:
-    return RestoreSession.open(tiny_models_dir, device="cpu")
+    return RestoreSession.open(tiny_models_dir, device="cpu", face_size=SMALL_FACE)  # tiny nets at 64 px

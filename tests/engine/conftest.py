@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.engine.helpers import FACE
+
 
 @pytest.fixture(scope="session")
 def tiny_paths():
@@ -19,7 +21,7 @@ def tiny_restorer(tiny_paths, tmp_path_factory):
     """One loaded Restorer for tests that only run it (loading takes a second)."""
     from faceme_core.engine.restorer import Restorer
 
-    return Restorer.load(tiny_paths, device="cpu", cache_dir=tmp_path_factory.mktemp("engine_cache"))
+    return Restorer.load(tiny_paths, device="cpu", face_size=FACE, cache_dir=tmp_path_factory.mktemp("engine_cache"))
 
 
 @pytest.fixture

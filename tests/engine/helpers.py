@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+FACE = 64  # face size of the engine tests (the released weights use 512): the networks are tiny anyway
+
 
 def random_reference(rng, cache_key=None):
     from faceme_core.engine.identity import ReferenceFace
@@ -14,9 +16,19 @@ def random_reference(rng, cache_key=None):
                          cache_key=cache_key)
 
 
-def smooth_face(rng, size=512):
+def smooth_face(rng, size=FACE):
     """A smooth colourful image (low frequencies dominate, like a blurry face crop)."""
     small = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
     from PIL import Image
 
     return np.array(Image.fromarray(small).resize((size, size), Image.BICUBIC))
+
+
+def _tiny_mix_config():
+    from faceme_core.engine.mix import MixConfig
+
+    # Real input and token widths (ArcFace 512, CLIP feature 2048, SDXL cross-attention 2048), narrow inside.
+    return MixConfig(id_hidden_dim=16, hidden_dim=16)
+
+
+TINY_MIX = _tiny_mix_config()

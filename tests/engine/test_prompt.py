@@ -15,6 +15,7 @@ from faceme_core.engine.prompt import (
     load_prompt_embeddings,
     splice_identity,
 )
+from tests.engine.helpers import FACE
 
 
 @pytest.fixture(scope="module")
@@ -107,12 +108,12 @@ def test_second_restorer_load_never_loads_text_encoders(tiny_paths, tmp_path, mo
 
     from faceme_core.engine.restorer import Restorer
 
-    first = Restorer.load(tiny_paths, device="cpu", cache_dir=tmp_path)
+    first = Restorer.load(tiny_paths, device="cpu", face_size=FACE, cache_dir=tmp_path)
 
     def refuse(*args, **kwargs):
         raise AssertionError("text encoder loaded although c_text is cached")
 
     monkeypatch.setattr(transformers.CLIPTextModel, "from_pretrained", refuse)
     monkeypatch.setattr(transformers.CLIPTextModelWithProjection, "from_pretrained", refuse)
-    second = Restorer.load(tiny_paths, device="cpu", cache_dir=tmp_path)
+    second = Restorer.load(tiny_paths, device="cpu", face_size=FACE, cache_dir=tmp_path)
     assert torch.equal(first.prompt.c_text, second.prompt.c_text)

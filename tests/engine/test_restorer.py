@@ -10,7 +10,7 @@ from faceme_core.engine.identity import CLIP_MEAN, CLIP_STD, clip_pixels
 from faceme_core.engine.options import RestoreOptions
 from faceme_core.engine.restorer import FaceRequest, Restorer
 from faceme_core.errors import ModelMissingError
-from tests.engine.helpers import random_reference, smooth_face
+from tests.engine.helpers import FACE, random_reference, smooth_face
 
 
 class ForwardCounter:
@@ -23,7 +23,7 @@ class ForwardCounter:
 
 
 def test_end_to_end(tiny_paths, tmp_path, rng):
-    restorer = Restorer.load(tiny_paths, device="cpu", cache_dir=tmp_path)
+    restorer = Restorer.load(tiny_paths, device="cpu", face_size=FACE, cache_dir=tmp_path)
     references = [random_reference(rng, "ref:a"), random_reference(rng, "ref:b"), random_reference(rng)]
     identity = restorer.encode_identity(references)
     assert identity.tokens.shape == (3, 2048) and identity.tokens.dtype == torch.float32
@@ -33,7 +33,7 @@ def test_end_to_end(tiny_paths, tmp_path, rng):
     results = restorer([FaceRequest(lq, identity), FaceRequest(lq, None)], RestoreOptions(steps=2, seed=3))
     assert len(results) == 2
     for result in results:
-        assert result.image.shape == (512, 512, 3) and result.image.dtype == np.uint8
+        assert result.image.shape == (FACE, FACE, 3) and result.image.dtype == np.uint8
         assert result.steps == 2 and result.seconds > 0
     assert [r.blind for r in results] == [False, True]
     assert results[0].model_evaluations == 4 and results[1].model_evaluations == 2
@@ -57,7 +57,7 @@ def test_identity_tokens_are_cached_in_memory_and_on_disk(tiny_paths, tmp_path, 
     real_loader = restorer_module.load_clip_id_encoder
     monkeypatch.setattr(restorer_module, "load_clip_id_encoder", lambda path: loads.append(path) or real_loader(path))
     references = [random_reference(rng, "photo-sha:0"), random_reference(rng, "photo-sha:1")]
-    restorer = Restorer.load(tiny_paths, device="cpu", cache_dir=tmp_path)
+    restorer = Restorer.load(tiny_paths, device="cpu", face_size=FACE, cache_dir=tmp_path)
     assert restorer.clip_encoder is None and not loads  # not even loaded until needed
     first = restorer.encode_identity(references)
     assert len(loads) == 1  # both references in one batch
@@ -66,7 +66,7 @@ def test_identity_tokens_are_cached_in_memory_and_on_disk(tiny_paths, tmp_path, 
     assert len(loads) == 1
     torch.testing.assert_close(again.tokens, first.tokens.flip(0))
 
-    fresh = Restorer.load(tiny_paths, device="cpu", cache_dir=tmp_path)  # new process, same cache folder
+    fresh = Restorer.load(tiny_paths, device="cpu", face_size=FACE, cache_dir=tmp_path)  # new process, same cache folder
     mix_calls = ForwardCounter(fresh.mix)
     from_disk = fresh.encode_identity(references)
     assert len(loads) == 1 and mix_calls.calls == 1
@@ -119,18 +119,4 @@ def test_missing_component_is_named(tiny_paths, tmp_path):
     paths = ModelPaths(tiny_paths.base_model, tiny_paths.controlnet, tmp_path / "nowhere" / "mix.safetensors",
                        tiny_paths.photomaker)
     with pytest.raises(ModelMissingError, match="nowhere/mix.safetensors"):
-        Restorer.load(paths, device="cpu", cache_dir=tmp_path)
-
-
-def test_offloading_gives_the_same_result(tiny_paths, tmp_path, rng):
-    from faceme_core.engine.options import RestoreOptions
-    from faceme_core.engine.restorer import FaceRequest, Restorer
-
-    lq = smooth_face(rng)
-    results = []
-    for offload in (False, True):
-        restorer = Restorer.load(tiny_paths, device="cpu", offload=offload, cache_dir=tmp_path / "cache")
-        assert restorer.auto_batch_size() == 1
-        (result,) = restorer([FaceRequest(lq=lq, identity=None)], RestoreOptions(steps=1, seed=5))
-        results.append(result.image)
-    assert np.array_equal(results[0], results[1])
+        Restorer.load(paths, device="cpu", face_size=FACE, cache_dir=tmp_path)

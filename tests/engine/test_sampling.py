@@ -13,7 +13,7 @@ from faceme_core.engine.restorer import FaceRequest, ProgressEvent
 from faceme_core.engine.samplers import build_scheduler, noising_scheduler
 from faceme_core.engine.sampling import Conditioning, denoise, identity_guidance, initial_latents
 from faceme_core.tasks import Cancelled
-from tests.engine.helpers import smooth_face
+from tests.engine.helpers import FACE, smooth_face
 
 STEPS = 2
 
@@ -125,7 +125,7 @@ def test_other_presets_run_and_differ_from_the_reference(tiny_restorer, lq_faces
     reference = tiny_restorer(request, RestoreOptions(steps=STEPS, seed=2))[0]
     for sampler in ("dpmpp-25", "ddim-30"):
         other = tiny_restorer(request, RestoreOptions(sampler=sampler, steps=STEPS, seed=2))[0]
-        assert other.steps == STEPS and other.image.shape == (512, 512, 3)
+        assert other.steps == STEPS and other.image.shape == (FACE, FACE, 3)
         assert not np.array_equal(reference.image, other.image), sampler
     assert SAMPLER_PRESETS["ddpm-50"].reference and SAMPLER_PRESETS["ddpm-50"].steps == 50
     assert not any(p.reference for name, p in SAMPLER_PRESETS.items() if name != "ddpm-50")
@@ -154,7 +154,7 @@ def test_cancel_between_steps(tiny_restorer, lq_faces):
 
 def test_bad_requests_are_refused(tiny_restorer, lq_faces):
     with pytest.raises(ValueError, match=r"requests\[0\]\.lq"):
-        tiny_restorer([FaceRequest(lq_faces[0][:256], None)])
+        tiny_restorer([FaceRequest(lq_faces[0][:FACE // 2], None)])
     with pytest.raises(ValueError, match="sampler='euler-9'"):
         tiny_restorer([FaceRequest(lq_faces[0], None)], RestoreOptions(sampler="euler-9"))
 
@@ -173,7 +173,7 @@ def test_an_invalid_result_is_an_error_not_a_black_face(tiny_restorer, lq_faces,
     from faceme_core.engine import restorer as restorer_module
 
     monkeypatch.setattr(restorer_module, "decode_latents",
-                        lambda vae, latents: torch.full((latents.shape[0], 3, 512, 512), float("nan")))
+                        lambda vae, latents: torch.full((latents.shape[0], 3, FACE, FACE), float("nan")))
     with pytest.raises(restorer_module.EngineError, match="invalid values"):
         tiny_restorer([FaceRequest(lq=lq_faces[0], identity=None)], RestoreOptions(steps=1, seed=0))
 

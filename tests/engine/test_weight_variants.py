@@ -8,7 +8,7 @@ import pytest
 from faceme_core.engine.options import RestoreOptions
 from faceme_core.engine.restorer import FaceRequest, Restorer
 from faceme_core.errors import ModelFormatError
-from tests.engine.helpers import smooth_face
+from tests.engine.helpers import FACE, smooth_face
 from tests.support.tiny_models import build_tiny_model_dir
 
 DIFFUSERS_PARTS = {"unet": "UNet2DConditionModel", "vae": "AutoencoderKL"}
@@ -34,9 +34,9 @@ def test_a_base_model_with_only_fp16_variant_weights_loads_and_runs(tmp_path, rn
         resave_as_fp16_variant(paths.base_model / part, class_name, transformers)
     resave_as_fp16_variant(paths.controlnet, "ControlNetModel", diffusers)
 
-    restorer = Restorer.load(paths, device="cpu", cache_dir=tmp_path / "cache")
+    restorer = Restorer.load(paths, device="cpu", face_size=FACE, cache_dir=tmp_path / "cache")
     (result,) = restorer([FaceRequest(lq=smooth_face(rng), identity=None)], RestoreOptions(steps=1, seed=0))
-    assert result.image.shape == (512, 512, 3) and result.image.dtype == np.uint8
+    assert result.image.shape == (FACE, FACE, 3) and result.image.dtype == np.uint8
 
 
 def test_pickled_diffusers_weights_are_never_loaded(tmp_path):
@@ -50,4 +50,4 @@ def test_pickled_diffusers_weights_are_never_loaded(tmp_path):
     torch.save(load_file(weights), unet_dir / "diffusion_pytorch_model.bin")
     weights.unlink()
     with pytest.raises(ModelFormatError, match="no file named diffusion_pytorch_model.safetensors"):
-        Restorer.load(paths, device="cpu", cache_dir=tmp_path / "cache")
+        Restorer.load(paths, device="cpu", face_size=FACE, cache_dir=tmp_path / "cache")

@@ -103,3 +103,70 @@ def test_embed_accepts_detections_from_elsewhere(backend):
     rgb = np.full((200, 200, 3), 128, np.uint8)
     detection = Detection(box=(50, 50, 150, 150), points=FACE_POINTS.astype(np.float32) / 2, score=0.9)
     assert np.linalg.norm(backend.embed(rgb, detection).vector) == pytest.approx(1.0, abs=1e-5)
+
+
+# --- FaceMe's identity input: the reference code's colour order and detector size -----------------------
+
+def raw_glintr100(pack, crop_as_passed: np.ndarray) -> np.ndarray:
+    """The ONNX net on what insightface makes of a crop: channels swapped (swapRB), (x - 127.5) / 127.5."""
+    blob = ((crop_as_passed[..., ::-1].astype(np.float32) - 127.5) / 127.5).transpose(2, 0, 1)[None]
+    session = onnxruntime.InferenceSession(str(pack / RECOGNIZER_FILE), providers=["CPUExecutionProvider"])
+    raw = session.run(None, {"input.1": blob})[0][0]
+    return raw / np.linalg.norm(raw)
+
+
+@pytest.mark.filterwarnings("ignore:.*estimate.*deprecated:FutureWarning")  # inside insightface's norm_crop
+def test_faceme_identity_hands_insightface_the_rgb_array_as_the_reference_did(backend, pack, faces_dir):
+    # Tinted: the test portrait is black and white, and a grey face looks the same in any channel order.
+    rgb = (load_rgb(faces_dir / "Hepburn01.png") * np.array([1.0, 0.7, 0.35])).astype(np.uint8)
+    (documented,) = backend.detect(rgb)
+    identity = backend.faceme_identity(rgb, documented)
+    # The net sees the crop with its channels swapped, i.e. BGR: what Mix was trained on.
+    crop = norm_crop(rgb, landmark=identity.points, image_size=112)
+    np.testing.assert_allclose(identity.arcface, raw_glintr100(pack, crop), atol=1e-5)
+    # ... which is not the documented embedding: the tiny net depends on the order, so a flip fails above.
+    matching = backend.embed(rgb, Detection(identity.box, identity.points, 1.0)).vector
+    assert float(identity.arcface @ matching) < 0.99
+    np.testing.assert_allclose(matching, raw_glintr100(pack, crop[..., ::-1]), atol=1e-5)
+
+
+@pytest.mark.parametrize("size_wh", [(1000, 600), (300, 500)])
+def test_faceme_identity_detects_at_512_as_the_reference(backend, size_wh):
+    width, height = size_wh
+    rgb = np.random.default_rng(2).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    identity = backend.faceme_identity(rgb)
+    scale = detector_scale(size_wh, det_size=512)  # the tiny detector's face is fixed in input pixels
+    np.testing.assert_allclose(identity.box, np.array(FACE_BOX) / scale, atol=1e-3)
+    np.testing.assert_allclose(identity.points, FACE_POINTS / scale, atol=1e-3)
+    (documented,) = backend.detect(rgb)  # 640: another box in photo pixels
+    assert not np.allclose(documented.box, identity.box, atol=1.0)
+
+
+def test_faceme_identity_falls_back_to_other_detector_sizes(tmp_path):
+    # A face whose centre lies beyond 512 detector pixels: not found at 512, found at 640, the first fallback.
+    box = (500.0, 200.0, 620.0, 330.0)
+    pack = build_tiny_antelopev2(tmp_path / "antelopev2", face_box=box)
+    backend = InsightFaceBackend(pack, providers=["CPUExecutionProvider"])
+    rgb = np.random.default_rng(3).integers(0, 256, (640, 640, 3), dtype=np.uint8)
+    assert backend._detect(rgb, (512, 512)) == []
+    identity = backend.faceme_identity(rgb)
+    np.testing.assert_allclose(identity.box, box, atol=1e-3)  # 640 x 640 photo: detector pixels = photo pixels
+
+
+def test_faceme_identity_keeps_the_chosen_face_when_it_finds_no_other(backend):
+    rgb = np.random.default_rng(4).integers(0, 256, (400, 400, 3), dtype=np.uint8)
+    elsewhere = Detection(box=(0.0, 0.0, 40.0, 40.0), points=FACE_POINTS.astype(np.float32) / 10, score=0.9)
+    identity = backend.faceme_identity(rgb, elsewhere)  # the detector's face does not overlap this one
+    assert identity.box == elsewhere.box and np.array_equal(identity.points, elsewhere.points)
+    assert np.linalg.norm(identity.arcface) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_faceme_identity_picks_the_best_scoring_or_the_largest_face(backend, monkeypatch):
+    small_sure = Detection(box=(10.0, 10.0, 60.0, 70.0), points=FACE_POINTS.astype(np.float32) / 8, score=0.99)
+    large_unsure = Detection(box=(100.0, 80.0, 300.0, 330.0), points=FACE_POINTS.astype(np.float32), score=0.6)
+    monkeypatch.setattr(backend, "_detect", lambda image, size: [large_unsure, small_sure])
+    rgb = np.zeros((400, 400, 3), np.uint8)
+    assert backend.faceme_identity(rgb).box == small_sure.box  # inference: the highest score
+    assert backend.faceme_identity(rgb, largest=True).box == large_unsure.box  # data preparation: the largest
+    monkeypatch.setattr(backend, "_detect", lambda image, size: [])
+    assert backend.faceme_identity(rgb) is None

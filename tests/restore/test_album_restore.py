@@ -130,8 +130,8 @@ def test_a_killed_restore_job_resumes_with_no_photo_done_twice_and_none_lost(tin
     scan_and_give_the_boy_a_reference(capsys, album, library)
     out_dir = tmp_path / "restored"
     env = {**os.environ, "FACEME_MODELS": str(tiny_models), "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "faceme_core.cli.main", "restore-album", "--library", str(library)]
-    job = subprocess.Popen([*command, "--out-dir", str(out_dir), "--steps", "4"], cwd=REPO, env=env,
+    command = [sys.executable, "-m", "tests.support.small_faces", "restore-album", "--library", str(library)]
+    job = subprocess.Popen([*command, "--out-dir", str(out_dir), "--steps", "12"], cwd=REPO, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and job.poll() is None:

@@ -17,6 +17,7 @@ from PIL import Image
 from faceme_core.cli.main import main
 from faceme_core.faces.align import align_face
 from faceme_core.faces.paste import RestoredFace, paste_faces
+from tests.support.small_faces import SMALL_FACE
 from tests.support.tiny_insightface import expected_detection
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,8 +46,8 @@ def face_mask(pixels: np.ndarray) -> np.ndarray:
     """Where paste-back may change pixels for the one face the tiny detector reports."""
     height, width = pixels.shape[:2]
     _, points = expected_detection((width, height))
-    aligned = align_face(pixels, points)
-    blank = RestoredFace(crop=np.zeros((512, 512, 3), np.uint8), matrix=aligned.matrix)
+    aligned = align_face(pixels, points, SMALL_FACE)
+    blank = RestoredFace(crop=np.zeros((SMALL_FACE, SMALL_FACE, 3), np.uint8), matrix=aligned.matrix)
     return paste_faces(pixels, [blank]).mask
 
 
@@ -139,7 +140,7 @@ def test_accelerate_launch_splits_photos_across_two_processes(tiny_models, photo
     result = subprocess.run(
         [str(accelerate), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
          "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29517",
-         "-m", "faceme_core.cli.main", "restore", str(photo), str(second), "--ref", str(photo),
+         "-m", "tests.support.small_faces", "restore", str(photo), str(second), "--ref", str(photo),
          "--out-dir", str(out_dir), "--steps", "1", "--json"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
     )

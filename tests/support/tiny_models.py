@@ -7,7 +7,7 @@
   with SDXL's text_time addition embedding and cross-attention width 2048 (the identity tokens are
   2048-d), so the two CLIP text encoders keep their real hidden sizes 768 and 1280 but have 2 layers
   and a tiny MLP; a VAE with the real 8x downsampling but 8-16 channels;
-- a ControlNet folder (``ControlNetModel.from_unet``);
+- a ControlNet folder (``ControlNetModel.from_unet``, its zero convolutions given random weights);
 - ``mix.safetensors`` at its real size (random init, ~39M parameters);
 - ``photomaker-v1.bin``: ``{"id_encoder": tiny CLIP tower (hidden 1024, 2 layers, MLP 64) + both
   projections + a few fuse_module.* tensors, "lora_weights": a few keys in the old naming}``.
@@ -181,7 +181,15 @@ def _write_base_model(folder: Path):
 def _write_controlnet(unet, folder: Path) -> None:
     from diffusers import ControlNetModel
 
+    import torch
+
     controlnet = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(8, 8, 8, 16))
+    # A trained ControlNet's zero convolutions are no longer zero: give them weights, or the control
+    # image, the conditioning scale and the ControlNet's gradients would change nothing in tests.
+    with torch.no_grad():
+        for name, parameter in controlnet.named_parameters():
+            if name.startswith(("controlnet_down_blocks.", "controlnet_mid_block.")) and name.endswith("weight"):
+                parameter.normal_(0.0, 0.2)
     controlnet.save_pretrained(folder)
 
 
