@@ -29,15 +29,15 @@ LOADING_STAGE = "loading"
 SessionFactory = Callable[[], RestoreSession]
 
 
-def describe_device(device: str, offload: bool) -> str:
-    """"cpu, float32, offload off": what the engine will run on (or why it cannot)."""
+def describe_device(device: str, offload: str) -> str:
+    """"cpu, float32, offload none": what the engine will run on (or why it cannot)."""
     from faceme_core.devices import pick_device
 
     try:
         choice = pick_device(device)
     except ValueError as error:
         return str(error)
-    return f"{choice.device}, {choice.dtype_name}, offload {'on' if offload else 'off'}"
+    return f"{choice.device}, {choice.dtype_name}, offload {offload}"
 
 
 class RestoreController(QObject):

@@ -1,4 +1,4 @@
-"""The restore settings a user keeps between runs (QSettings): preset, identity strength, scale, offload."""
+"""The restore settings a user keeps between runs (QSettings): preset, identity strength, scale, offload mode."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings
 
-from faceme_core.engine.options import MAX_IDENTITY_STRENGTH, REFERENCE_SAMPLER, SAMPLER_PRESETS, RestoreOptions
+from faceme_core.engine.options import (
+    MAX_IDENTITY_STRENGTH,
+    OFFLOAD_MODES,
+    REFERENCE_SAMPLER,
+    SAMPLER_PRESETS,
+    RestoreOptions,
+)
 
 UPSCALES = (1, 2)
 
@@ -52,9 +58,13 @@ class RestoreSettings:
         self._settings.setValue("restore/upscale", choices.upscale)
 
     @property
-    def offload(self) -> bool:
-        return str(self._settings.value("engine/offload", "false")).lower() == "true"
+    def offload(self) -> str:
+        """One of the engine's ``OFFLOAD_MODES`` ("none": everything on the device)."""
+        value = str(self._settings.value("engine/offload", "none"))
+        return value if value in OFFLOAD_MODES else "none"
 
     @offload.setter
-    def offload(self, value: bool) -> None:
-        self._settings.setValue("engine/offload", "true" if value else "false")
+    def offload(self, value: str) -> None:
+        if value not in OFFLOAD_MODES:
+            raise ValueError(f"offload {value!r}: expected one of {', '.join(OFFLOAD_MODES)}")
+        self._settings.setValue("engine/offload", value)

@@ -78,10 +78,10 @@ def open_models_dialog(window, missing_text: str = ""):
                           device_text=describe_device(window.settings.device, settings.offload),
                           missing_text=missing_text, offload=settings.offload)
 
-    def offload_changed(on: bool) -> None:
-        settings.offload = on
+    def offload_changed(mode: str) -> None:
+        settings.offload = mode
         controller.forget_engine()
-        text = "Device: " + describe_device(window.settings.device, on)
+        text = "Device: " + describe_device(window.settings.device, mode)
         dialog.device.setText(text)
         window.restore.device.setText(text)
 

@@ -8,8 +8,8 @@ from typing import Iterator
 from faceme_core.errors import FaceMeError
 
 OUT_OF_MEMORY_REMEDY = (
-    "turn on offloading (the app's Settings > Offload, or --offload: slower, a fraction of the memory), "
-    "close other programs using the GPU, restore fewer faces at once (batch size 1), or use the CPU"
+    "choose an offload mode (the app's Tools > Models > Offload, or --offload group; 'sequential' needs "
+    "the least memory, at the most time), close other programs using the GPU, or use the CPU"
 )
 
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
+    QComboBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -33,6 +33,12 @@ from faceme_desktop.error_dialog import show_error
 from faceme_desktop.tasks_qt import RunningTask, format_eta
 
 COLUMNS = ("Component", "State", "Size", "Licence")
+OFFLOAD_TEXT = {  # engine.offload's modes, in words (see that module for the memory each needs)
+    "none": "none (fastest; 12 GB GPUs and larger)",
+    "model": "model (parts not running leave the GPU)",
+    "group": "group (a few layers at a time; GPUs under 8 GB)",
+    "sequential": "sequential (least memory, slowest)",
+}
 STATE_COLOURS = {"installed": QColor("#2e7d32"), "missing": QColor("#757575"), "invalid": QColor("#c62828")}
 
 
@@ -70,10 +76,10 @@ def status_rows(models_dir: Path, deep: bool = False) -> list[ComponentStatus]: 
 
 class ModelsDialog(QDialog):
     models_changed = Signal()  # installed, imported: the restore engine is loaded anew
-    offload_changed = Signal(bool)
+    offload_changed = Signal(str)  # an OFFLOAD_MODES name
 
     def __init__(self, parent=None, *, models_dir: Path | None = None, fetcher=None, device_text: str = "",
-                 missing_text: str = "", offload: bool = False):
+                 missing_text: str = "", offload: str = "none"):
         super().__init__(parent)
         self.setObjectName("modelsDialog")
         self.setWindowTitle("FaceMe models")
@@ -106,11 +112,14 @@ class ModelsDialog(QDialog):
         open_store.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.models_dir))))
         self.device = QLabel(f"Device: {device_text}" if device_text else "")
         self.device.setObjectName("modelsDevice")
-        self.offload = QCheckBox("Offload (slower; for GPUs with little memory)")
+        self.offload = QComboBox()
         self.offload.setObjectName("offload")
-        self.offload.setToolTip("Keep only the part of the model in use on the GPU: much less memory, slower")
-        self.offload.setChecked(offload)
-        self.offload.toggled.connect(self.offload_changed)
+        for mode, text in OFFLOAD_TEXT.items():
+            self.offload.addItem(text, mode)
+        self.offload.setCurrentIndex(max(0, self.offload.findData(offload)))
+        self.offload.setToolTip("For GPUs with little memory: keep weights in CPU memory and bring them in as "
+                                "they run (slower). Out-of-memory errors name this remedy.")
+        self.offload.currentIndexChanged.connect(lambda _i: self.offload_changed.emit(self.offload.currentData()))
 
         self.download_all = QPushButton("Download all")
         self.download_all.setObjectName("downloadAll")
@@ -146,6 +155,7 @@ class ModelsDialog(QDialog):
         device_row = QHBoxLayout()
         device_row.addWidget(self.device)
         device_row.addStretch(1)
+        device_row.addWidget(QLabel("Offload"))
         device_row.addWidget(self.offload)
         layout = QVBoxLayout(self)
         layout.addWidget(self.missing)

@@ -54,12 +54,15 @@ FAILED_COLOUR = QColor("#c62828")
 RestorerFactory = Callable[[dict], Callable]
 
 
-def open_album_restorer_for(device: str, offload: bool) -> RestorerFactory:
+def open_album_restorer_for(settings: AppSettings) -> RestorerFactory:
+    """Loads the engine with the device and offload mode chosen when the job (re)starts."""
+
     def factory(options: dict):
         from faceme_core.restore.album_adapter import open_album_restorer
+        from faceme_desktop.restore_settings import RestoreSettings
 
         return open_album_restorer(AlbumRestoreSettings.from_json(options) if options else AlbumRestoreSettings(),
-                                   device=device, offload=offload)
+                                   device=settings.device, offload=RestoreSettings().offload)
 
     return factory
 
@@ -130,11 +133,7 @@ class JobsView(QWidget):
         self.setObjectName("jobsView")
         self.session = session
         self.settings = settings
-        if restorer_factory is None:
-            from faceme_desktop.restore_settings import RestoreSettings
-
-            restorer_factory = open_album_restorer_for(settings.device, RestoreSettings().offload)
-        self.restorer_factory = restorer_factory
+        self.restorer_factory = restorer_factory or open_album_restorer_for(settings)
         self.photos_provider = photos_provider or (lambda: [])
         self.options_provider = options_provider or (lambda: AlbumRestoreSettings().to_json())
         self.choose_out_dir: Callable[[], Path | None] = self._ask_out_dir

@@ -53,14 +53,14 @@ def rows(dialog) -> dict[str, str]:
 def test_the_dialog_shows_each_component_state_size_and_licence(qtbot, tmp_path):
     models = tmp_path / "models"
     build_tiny_model_dir(models)  # every component but antelopev2
-    dialog = ModelsDialog(models_dir=models, device_text="cpu, float32, offload off")
+    dialog = ModelsDialog(models_dir=models, device_text="cpu, float32, offload none")
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.table.rowCount() == len(COMPONENT_NAMES), timeout=10_000)
     states = rows(dialog)
     assert states["antelopev2"] == "missing"
     assert {states[name] for name in ("base", "controlnet", "mix", "photomaker")} <= {"installed", "invalid"}
     assert all(dialog.table.item(row, 3).text() for row in range(dialog.table.rowCount()))  # licences
-    assert str(models) in dialog.store.text() and "offload off" in dialog.device.text()
+    assert str(models) in dialog.store.text() and "offload none" in dialog.device.text()
 
 
 def test_a_download_shows_bytes_speed_and_eta_and_cancel_resumes_next_time(qtbot, tmp_path):
@@ -120,3 +120,17 @@ def test_import_from_a_folder_installs_what_it_finds(qtbot, tmp_path):
     assert dialog.progress_label.text().startswith("Imported: ") and "mix" in dialog.progress_label.text()
     qtbot.waitUntil(lambda: dialog.state_of("mix") == "installed", timeout=10_000)
     assert dialog.state_of("antelopev2") == "missing"
+
+
+def test_the_offload_mode_is_kept_and_shown_where_the_device_is(make_window, scanned_library, qtbot, tmp_path):
+    from faceme_desktop.restore_settings import RestoreSettings
+    from faceme_desktop.restore_wiring import open_models_dialog
+
+    window = make_window(scanned_library)
+    window.models_dir = tmp_path / "store"
+    assert window.restore.device.text().endswith("offload none")
+    dialog = open_models_dialog(window)
+    dialog.offload.setCurrentIndex(dialog.offload.findData("group"))
+    assert RestoreSettings().offload == "group"
+    assert dialog.device.text().endswith("offload group") and window.restore.device.text().endswith("offload group")
+    dialog.close()

@@ -116,6 +116,8 @@ def test_gpu_out_of_memory_becomes_a_plain_error_with_the_remedy(library, photo,
     setup = prepare_photo(library, photo, session.analyzer)
 
     class OutOfMemoryRestorer:
+        face_size = session.restorer.face_size
+
         def __call__(self, *args, **kwargs):
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
