@@ -139,3 +139,38 @@ def test_the_year_of_a_scanned_print_is_kept_and_the_faces_read_again(restore_wi
     with open_library(scanned_library) as library, library.reading() as conn:
         assert photo_year(conn, view.setup.photo_id) == 1961
     assert "taken 1961" in view.photo_title.text()
+
+
+def test_a_photo_outside_the_library_is_matched_against_references_and_the_guess_is_flagged(
+        make_window, scanned_library, gui_album, analyzer, qtbot, tmp_path):
+    import shutil
+
+    from faceme_core.library.people import list_people
+    from faceme_core.library.references import add_face_reference
+
+    with open_library(scanned_library) as library:
+        person = next(p for p in list_people(library) if any(f.photo_path.name == PHOTO for f in p.faces))
+        face = next(f for f in person.faces if f.photo_path.name == PHOTO)
+        add_face_reference(library, person.id, face.id)
+    outside = tmp_path / "new scans" / "copy.jpg"
+    outside.parent.mkdir()
+    shutil.copyfile(gui_album / PHOTO, outside)  # the same faces, in a file the library does not have
+
+    window = make_window(scanned_library, analyzer=analyzer)
+    view = window.restore
+    drop_files(window, [outside])
+    qtbot.waitUntil(lambda: view.setup is not None and len(view.cards) == len(view.setup.faces), timeout=10_000)
+    assert view.setup.photo_id is None and "not in your library" in view.photo_title.text()
+    matched = [f for f in view.setup.faces if f.person_id == person.id]
+    assert len(matched) == 1 and matched[0].assigned == "guessed" and matched[0].mode == "references"
+    assert matched[0].match_similarity > 0.99 and matched[0].references[0].reference.face_id == face.id
+    card = view.cards[matched[0].index]
+    assert card.badge.text() == "guessed"
+    assert "only guessed" in view.warnings.text()
+    # the user confirms the person: no longer a guess, no warning
+    card.person.setCurrentIndex(0)  # first "Unknown person": nobody's references
+    qtbot.waitUntil(lambda: view.setup.faces[matched[0].index].person_id is None, timeout=5000)
+    card = view.cards[matched[0].index]
+    card.person.setCurrentIndex(card.person.findData(person.id))
+    qtbot.waitUntil(lambda: view.setup.faces[matched[0].index].assigned == "user", timeout=5000)
+    assert "only guessed" not in view.warnings.text()
