@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.render_screenshots import ALBUM, OUT, SIZE, populate, settle
+from benchmarks.render_screenshots import OUT, SIZE, populate, settle
 
 PHOTO = "band_four_b.jpg"
 
@@ -88,7 +88,6 @@ def main() -> None:
     from faceme_desktop.app import build_window, create_application
     from faceme_desktop.settings import AppSettings, isolate_settings
     from faceme_desktop.start_options import StartOptions
-    from tests.library.fakes import fake_restore
     from tests.support.tiny_models import build_tiny_model_dir
 
     work = Path(tempfile.mkdtemp(prefix="faceme-shots-restore-"))

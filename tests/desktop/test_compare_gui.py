@@ -3,16 +3,11 @@ keeps both views at the same zoom and scroll, identity drops are red, and a re-r
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from faceme_core.engine.options import RestoreOptions
-from faceme_core.imageio import load_photo
-from faceme_core.tasks.restore_setup import restore_setup
 from faceme_desktop.views.compare_view import DROP_COLOUR, CompareView, identity_dropped
 from tests.desktop.restore_support import tiny_engine, tiny_models_dir  # noqa: F401 - fixtures
 from tests.desktop.test_restore_gui import restore_window  # noqa: F401 - fixture

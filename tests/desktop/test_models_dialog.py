@@ -89,8 +89,6 @@ def test_a_download_shows_bytes_speed_and_eta_and_cancel_resumes_next_time(qtbot
 def test_restoring_without_models_says_what_is_missing_and_opens_the_dialog(make_window, scanned_library, gui_album,
                                                                             qtbot, tmp_path):
     window = make_window(scanned_library)
-    from faceme_desktop.restore_wiring import install_restore_parts  # noqa: F401 - the window already has it
-
     window.models_dir = tmp_path / "no-models"
     view = window.restore
 
