@@ -150,6 +150,10 @@ class MainWindow(QMainWindow):
                 act = make_action(self, spec, slots[spec.name])
                 menu.addAction(act)
                 self.actions_by_name[spec.name] = act
+            if title == "&Edit":  # the people list's own actions, listed with their keys
+                menu.addSeparator()
+                for act in self.people.actions_by_name.values():
+                    menu.addAction(act)
         self.actions_by_name["undo"].setEnabled(False)
         self.actions_by_name["redo"].setEnabled(False)
         self.welcome.add_button.setToolTip(self.actions_by_name["addFolder"].toolTip())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +22,16 @@ from faceme_desktop.views.photo_page import PhotoPage
 
 PHOTO_THUMBNAIL = 150
 ALL_PHOTOS = None
+
+
+def folder_label(path: Path, folders: list[FolderRow]) -> str:
+    """The folder's path from just above the folders' common root ("Album/1960/roll-003"), so two
+    folders of the same name in different places stay apart."""
+    try:
+        root = Path(os.path.commonpath([str(f.path) for f in folders])).parent
+        return str(path.relative_to(root)) or str(path)
+    except ValueError:  # different drives
+        return str(path)
 
 
 class PhotosView(QWidget):
@@ -75,7 +86,7 @@ class PhotosView(QWidget):
 
     def _on_folders(self, folders: list[FolderRow]) -> None:
         wanted = [("All photos", None, sum(f.photo_count for f in folders))]
-        wanted += [(f.path.name or str(f.path), f.path, f.photo_count) for f in folders]
+        wanted += [(folder_label(f.path, folders), f.path, f.photo_count) for f in folders]
         current = [self._folder_of(self.folders.item(i)) for i in range(self.folders.count())]
         counts = [f"{name} ({count})" for name, _p, count in wanted]
         if current == [p for _n, p, _c in wanted] and counts == [self.folders.item(i).text() for i in range(self.folders.count())]:

@@ -91,3 +91,15 @@ def test_photos_on_the_command_line_are_listed_for_restore(make_window, scanned_
     window = make_window(scanned_library, photos=(photo,))
     assert window.stack.currentWidget() is window.restore
     assert window.restore.photos == [photo]
+
+
+def test_folder_labels_tell_same_named_folders_apart():
+    from pathlib import Path
+
+    from faceme_core.library.queries import FolderRow
+    from faceme_desktop.views.photos_view import folder_label
+
+    folders = [FolderRow(Path("/home/a/Album/1960/roll"), 3), FolderRow(Path("/home/a/Album/1961/roll"), 2)]
+    assert [folder_label(f.path, folders) for f in folders] == ["Album/1960/roll", "Album/1961/roll"]
+    single = [FolderRow(Path("/home/a/Family album"), 9)]
+    assert folder_label(single[0].path, single) == "Family album"

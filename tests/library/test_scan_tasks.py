@@ -177,3 +177,37 @@ def _statuses_or_empty(library_path: Path) -> list:
             return conn.execute("SELECT status FROM photos").fetchall()
     except sqlite3.OperationalError:  # not created yet
         return []
+
+
+def _rescan_after_a_move_into_two_copies(tmp_path: Path, name: str, analyzer, workers: int):
+    """Scan, then replace one photo by two copies of it (one is the photo moved, the other a new photo)
+    and add two new photos, and scan again."""
+    from tests.library.conftest import ALBUM
+
+    album = copy_album(tmp_path / name / "Album", SMALL_ALBUM)
+    with Library.open(tmp_path / name / "lib.sqlite") as library:
+        scan_folders(library, [album], analyzer, workers=workers)
+        moved = album / "hepburn_portrait_lowres.jpg"
+        for copy in ("copy_a.jpg", "copy_b.jpg"):
+            (album / copy).write_bytes(moved.read_bytes())
+        moved.unlink()
+        for new in ("film_still_two.jpg", "group_four_conference.jpg"):
+            (album / new).write_bytes((ALBUM / new).read_bytes())
+        summary = scan_folders(library, [album], analyzer, workers=workers)
+    return summary, library_content(tmp_path / name / "lib.sqlite", album)
+
+
+def test_parallel_rescan_decides_moves_in_walk_order_like_the_serial_one(tmp_path):
+    # Both copies look like the moved photo when the workers are fed; only the first one is (the
+    # second must then be analysed): the parallel scan decides again when it records each photo.
+    from faceme_core.faces.analyzer import create_analyzer
+    from faceme_core.models.layout import ANTELOPEV2_DIRNAME
+    from tests.support.tiny_insightface import build_tiny_antelopev2
+
+    build_tiny_antelopev2(tmp_path / "models" / ANTELOPEV2_DIRNAME)
+    analyzer = create_analyzer("insightface", models_dir=tmp_path / "models")
+    serial, expected = _rescan_after_a_move_into_two_copies(tmp_path, "serial", analyzer, 1)
+    assert pool_size(analyzer, 4, 2) == 2
+    parallel, content = _rescan_after_a_move_into_two_copies(tmp_path, "parallel", analyzer, 2)
+    assert (serial.moved, serial.added, serial.failed) == (parallel.moved, parallel.added, parallel.failed) == (1, 3, 0)
+    assert content == expected
