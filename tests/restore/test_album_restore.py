@@ -191,7 +191,7 @@ def test_a_cancel_mid_sampling_leaves_the_photo_pending_and_the_resume_finishes(
     boy = scan_and_give_the_boy_a_reference(capsys, album, library_path)
     out_dir = tmp_path / "restored"
     restorer = AlbumRestorer(RestoreSession.open(tiny_models, device="cpu"),
-                             AlbumRestoreSettings(RestoreOptions(steps=5, seed=0)))
+                             AlbumRestoreSettings(RestoreOptions(steps=3, seed=0)))
     token = CancelToken()
     steps = []
 
