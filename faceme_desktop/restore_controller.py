@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
 
 from faceme_core.engine.options import RestoreOptions
 from faceme_core.errors import ModelMissingError
@@ -40,10 +42,26 @@ def describe_device(device: str, offload: str) -> str:
     return f"{choice.device}, {choice.dtype_name}, offload {offload}"
 
 
+@dataclass(frozen=True)
+class ShownResult:
+    """A restoration's result with its before/after images, made on the worker thread (a large photo's
+    conversion would stall the GUI thread)."""
+
+    result: SetupResult
+    before: QImage
+    after: QImage
+
+
+def shown(result: SetupResult) -> ShownResult:  # on a worker thread
+    from faceme_desktop.image_qt import qimage_from_photo
+
+    return ShownResult(result, qimage_from_photo(result.original), qimage_from_photo(result.photo))
+
+
 class RestoreController(QObject):
     prepared = Signal(object)  # PhotoSetup
     started = Signal(object)  # RunningTask (the status bar and the view follow it)
-    restored = Signal(object)  # SetupResult
+    restored = Signal(object)  # ShownResult
     saved = Signal(object)  # Path
     cancelled = Signal()
     failed = Signal(object)  # an exception (the view shows it)
@@ -117,12 +135,12 @@ class RestoreController(QObject):
 
     def _run(self, setup, options, upscale, *, progress, cancel) -> SetupResult:
         engine = self.engine(progress, cancel)
-        return restore_setup(setup, engine, options, upscale=upscale, loader=self._loader, progress=progress,
-                             cancel=cancel)
+        return shown(restore_setup(setup, engine, options, upscale=upscale, loader=self._loader, progress=progress,
+                                   cancel=cancel))
 
     def _rerun(self, result, face, options, *, progress, cancel) -> SetupResult:
         engine = self.engine(progress, cancel)
-        return rerun_face(result, face, engine, options, loader=self._loader, progress=progress, cancel=cancel)
+        return shown(rerun_face(result, face, engine, options, loader=self._loader, progress=progress, cancel=cancel))
 
     def _start(self, title: str, fn) -> RunningTask | None:
         if self.busy:

@@ -125,15 +125,17 @@ class CompareView(QWidget):
         self.back_button.setIcon(icon("back"))
 
     # --- content ---------------------------------------------------------------------------------------------
-    def show_result(self, result: SetupResult, references: dict | None = None) -> None:
-        """Show ``result``; ``references`` maps a face index to QImages of the references it used."""
+    def show_result(self, result: SetupResult, references: dict | None = None, *, before: QImage | None = None,
+                    after: QImage | None = None) -> None:
+        """Show ``result``; ``references`` maps a face index to QImages of the references it used.
+        ``before``/``after``: its images already made (on a worker), else made here."""
         first = self.result is None or self.result.setup.path != result.setup.path
         self.result = result
-        self._before = qimage_from_photo(result.original)
-        self._after = qimage_from_photo(result.photo)
-        self.split_view.set_images(self._before, self._after)
-        self.left_view.set_images(self._before, self._after)
-        self.right_view.set_images(self._before, self._after)
+        self._before = before if before is not None else qimage_from_photo(result.original)
+        self._after = after if after is not None else qimage_from_photo(result.photo)
+        before, after = QPixmap.fromImage(self._before), QPixmap.fromImage(self._after)  # once for all views
+        for view in (self.split_view, self.left_view, self.right_view):
+            view.set_images(before, after)
         self._fill_faces(result, references or {})
         if first:
             self.fit()

@@ -52,7 +52,7 @@ from faceme_core.tasks.restore_setup import SetupResult
 from faceme_desktop.error_dialog import show_error
 from faceme_desktop.icons import icon
 from faceme_desktop.image_qt import face_thumbnail, qimage_from_pixels, reference_thumbnail
-from faceme_desktop.restore_controller import RestoreController, describe_device
+from faceme_desktop.restore_controller import RestoreController, ShownResult, describe_device
 from faceme_desktop.restore_settings import RestoreChoices
 from faceme_desktop.session import LibrarySession
 from faceme_desktop.settings import AppSettings
@@ -575,14 +575,16 @@ class RestoreView(QWidget):
         self.progress.setValue(0)
         self.eta.clear()
 
-    def _on_restored(self, result: SetupResult) -> None:
+    def _on_restored(self, shown: ShownResult) -> None:
+        result = shown.result
         path = result.setup.path
         self.results[path] = result
         self.setups[path] = result.setup
         self.progress_label.setText("Done: compare, re-run faces, then Save as")
         if path == self.current:
             previews = self.previews.get(path)
-            self.compare.show_result(result, previews.references if previews else {})
+            self.compare.show_result(result, previews.references if previews else {}, before=shown.before,
+                                     after=shown.after)
             self.pages.setCurrentIndex(2)
             self.show_result_button.setEnabled(True)
             self.compare.setFocus()

@@ -69,19 +69,18 @@ class SplitView(QGraphicsView):
         self._fitted = True  # keep the whole image in view on resize until the user zooms
 
     # --- content -----------------------------------------------------------------------------------------
-    def set_images(self, before: QImage, after: QImage) -> None:
-        """``before`` is stretched onto ``after``'s size (the result's pixel grid)."""
-        self.after.setPixmap(QPixmap.fromImage(after))
-        self.before.setPixmap(QPixmap.fromImage(before))
+    def set_images(self, before: QImage | QPixmap, after: QImage | QPixmap) -> None:
+        """``before`` is stretched onto ``after``'s size (the result's pixel grid). Pixmaps given are
+        shared (implicitly), so several views of one pair convert the images once."""
+        after = after if isinstance(after, QPixmap) else QPixmap.fromImage(after)
+        before = before if isinstance(before, QPixmap) else QPixmap.fromImage(before)
+        self.after.setPixmap(after)
+        self.before.setPixmap(before)
         self._width, self._height = float(after.width()), float(after.height())
         scale = self._width / max(1, before.width())
         self.before.setScale(scale)
         self.scene().setSceneRect(QRectF(0, 0, self._width, self._height))
         self.set_split(self._fraction)
-
-    def set_after(self, after: QImage) -> None:
-        self.after.setPixmap(QPixmap.fromImage(after))
-        self.after.update()
 
     @property
     def split(self) -> float:
