@@ -37,6 +37,8 @@ GLYPHS = {
     "search": "mdi6.magnify",
     "folder": "mdi6.folder-outline",
     "open": "mdi6.open-in-new",
+    "jobs": "mdi6.format-list-checks",
+    "models": "mdi6.package-down",
     "settings": "mdi6.cog-outline",
 }
 

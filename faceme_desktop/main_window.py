@@ -16,6 +16,7 @@ from faceme_desktop import core_queries
 from faceme_desktop.about import show_about
 from faceme_desktop.error_dialog import show_error
 from faceme_desktop.menus import EDIT, FILE, HELP, VIEW, make_action, refresh_action_icons
+from faceme_desktop.restore_wiring import install_restore_parts
 from faceme_desktop.scan_controller import ScanController
 from faceme_desktop.session import LibrarySession
 from faceme_desktop.settings import AppSettings
@@ -86,7 +87,7 @@ class MainWindow(QMainWindow):
         self.photos = PhotosView(session, self.loader)
         self.people = PeopleView(session, self.loader)
         self.review = ReviewView(session, self.loader)
-        self.restore = RestoreView()
+        self.restore = RestoreView(session, settings, analyzer=analyzer)  # part 2: restore
         self.restore.add_photos(list(photos))
         self.photos.open_person.connect(self.open_person)
         self.people.open_photo.connect(self.open_photo)
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.actions_by_name = {}
         self._build_menus()
+        install_restore_parts(self)  # part 2: Jobs tab, Models dialog, restore actions
         session.undo_state.connect(self._on_undo_state)
         session.refresh_undo_state()
         self.resize(1200, 800)
@@ -239,6 +241,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.scans.cancel()
+        self.jobs.stop_and_wait()  # part 2: a running job pauses, resumable next time
+        self.restore.controller.cancel()
         if self.scans.task is not None and self.scans.task.running:
             QThreadPool.globalInstance().waitForDone(10_000)  # the scan stops at its next photo
         self.loader.cancel_pending()

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 from faceme_desktop.icons import icon
 
-VIEWS = (("photos", "Photos"), ("people", "People"), ("review", "Review"), ("restore", "Restore"))
+VIEWS = (("photos", "Photos"), ("people", "People"), ("review", "Review"), ("restore", "Restore"), ("jobs", "Jobs"))
 
 
 class Sidebar(QListWidget):

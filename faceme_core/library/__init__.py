@@ -14,6 +14,7 @@ go, so they can be cancelled or killed at any moment and simply run again.
 - ``review``: review queues (same person?, unassigned faces with a suggestion, a person twice in a photo)
 - ``Library.revision()``: a number that changes when anything (this process or another) changed the library
 - ``jobs``: persisted restore-album jobs (create, run, pause, resume, retry failed, cancel)
+- ``photo_years``: when a photo was taken (EXIF or the user's estimate), for age-aware references
 - ``photos``: photos by status; forgetting missing ones
 - ``grouping`` (database side) and ``clustering`` (pure numpy): automatic grouping
 - ``db.schema`` / ``db.migrations``: the tables and their versioned upgrades

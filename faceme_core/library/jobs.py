@@ -39,6 +39,7 @@ from faceme_core.library.ids import in_range
 from faceme_core.library.job_lease import JobLease, check_free, runner_alive
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, resolve_person
+from faceme_core.library.photo_years import dated_references, photo_year
 from faceme_core.library.references import reference_rows
 from faceme_core.library.albums import is_under_on_disk
 from faceme_core.library.types import (
@@ -47,11 +48,13 @@ from faceme_core.library.types import (
     JobItemInfo,
     PhotoOutcome,
     PhotoTask,
+    Reference,
     TaskFace,
     TaskReference,
 )
 from faceme_core.library.walk import OUTPUT_MARKER
 from faceme_core.library.path_text import check_storable
+from faceme_core.restore.reference_choice import choose_references
 from faceme_core.tasks import Cancelled, CancelToken, ProgressCallback, TaskProgress, ignore_progress
 
 JOB_STAGE = "photos"  # run_job's own events: one per photo started, and a last one when it stops
@@ -361,8 +364,9 @@ def build_task(conn: Connection, job_id: int, item) -> PhotoTask:
         .where(faces.c.photo_id == item.photo_id)
         .order_by(faces.c.id)
     ).all()
+    year = photo_year(conn, item.photo_id)  # references closest in age to the photo are preferred
     references = {
-        person_id: _task_references(conn, person_id)
+        person_id: _task_references(conn, person_id, year)
         for person_id in {r.person_id for r in rows if r.person_id is not None}
     }
     no_reference = ((), 0)
@@ -389,17 +393,21 @@ def build_task(conn: Connection, job_id: int, item) -> PhotoTask:
     )
 
 
-def _task_references(conn: Connection, person_id: int) -> tuple[tuple[TaskReference, ...], int]:
+def _task_references(conn: Connection, person_id: int, year: int | None = None) -> tuple[tuple[TaskReference, ...], int]:
     """The person's references that can be read now, and how many cannot (missing photo or file):
-    those are left out and reported, never silently."""
+    those are left out and reported, never silently. With the photo's ``year`` known, those closest
+    in age to it (``reference_choice``)."""
     rows = reference_rows(conn, person_id)
-    readable = tuple(
-        TaskReference("face", ref.photo_path, ref.box, ref.face_id) if ref.kind == "face"
-        else TaskReference("file", ref.file_path, None, None)
-        for ref in rows
-        if ref.readable_now()
-    )
-    return readable, len(rows) - len(readable)
+    readable = [ref for ref in rows if ref.readable_now()]
+    chosen = choose_references(dated_references(conn, readable), year)
+    return tuple(task_reference(ref) for ref in chosen), len(rows) - len(readable)
+
+
+def task_reference(ref: Reference) -> TaskReference:
+    """A library reference as the restoration reads it."""
+    if ref.kind == "face":
+        return TaskReference("face", ref.photo_path, ref.box, ref.face_id)
+    return TaskReference("file", ref.file_path, None, None)
 
 
 def run_job(

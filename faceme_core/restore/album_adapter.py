@@ -19,6 +19,13 @@ from faceme_core.faces.types import Detection
 from faceme_core.imageio import load_photo
 from faceme_core.library.types import FaceOutcome, PhotoOutcome, PhotoTask, TaskFace, TaskReference
 from faceme_core.restore.photo_restore import FaceReport, FaceTarget
+from faceme_core.restore.provenance import (
+    RestoreRecord,
+    face_record,
+    reference_label,
+    untouched_record,
+    write_sidecar,
+)
 from faceme_core.restore.reference_set import ReferenceSet, load_reference
 from faceme_core.restore.sampling_progress import sampling_reporter
 from faceme_core.restore.session import RestoreSession
@@ -82,7 +89,21 @@ class AlbumRestorer:
         )
         for face, report in zip(target_faces, outcome.faces):
             outcomes[face.face_id] = _face_outcome(face, report)
+        self._record(task, outcome.faces, target_faces, outcomes)
         return PhotoOutcome(output_path=outcome.output, faces=tuple(outcomes[face.face_id] for face in task.faces))
+
+    def _record(self, task: PhotoTask, reports, target_faces, outcomes) -> None:
+        """The sidecar beside the output: how it was made (models, references, seed, settings)."""
+        restored = {face.face_id: report for face, report in zip(target_faces, reports)}
+        rows = []
+        for index, face in enumerate(task.faces):
+            report = restored.get(face.face_id)
+            if report is None:
+                rows.append(untouched_record(index, face.box, outcomes[face.face_id].detail, face.person_name))
+            else:
+                rows.append(face_record(index, report, tuple(reference_label(r) for r in face.references)))
+        write_sidecar(RestoreRecord(input=task.photo_path, output=task.output_path, options=self.settings.restore,
+                                    upscale=self.settings.upscale, faces=tuple(rows)))
 
     def _reference_set(self, references: tuple[TaskReference, ...]) -> ReferenceSet:
         if references not in self._references:

@@ -17,6 +17,7 @@ from faceme_core.faces.align import ALIGNED_SIZE, align_face, template_for_size
 from faceme_core.faces.paste import RestoredFace, paste_into_photo
 from faceme_core.faces.types import Detection, Embedding
 from faceme_core.image_types import Photo
+from faceme_core.restore.memory import out_of_memory_as_error
 
 # Maps an aligned square uint8 RGB face to its ArcFace embedding: the identity check of the result.
 AlignedEmbedder = Callable[[np.ndarray], Embedding]
@@ -55,6 +56,15 @@ class PhotoRestoreResult:
     faces: tuple[FaceReport, ...]
 
 
+@dataclass(frozen=True)
+class RestoredTarget:
+    """One restored face before pasting: its crop and where it goes, and its report. Keeping these lets
+    a caller paste again (re-run one face, leave another out) without sampling the others again."""
+
+    face: RestoredFace
+    report: FaceReport
+
+
 def restore_photo(
     photo: Photo,
     targets: Sequence[FaceTarget],
@@ -67,41 +77,56 @@ def restore_photo(
     cancel: Callable[[], bool] | None = None,
 ) -> PhotoRestoreResult:
     """Restore ``targets`` (faces of ``photo``) in batches and paste them into a new photo."""
-    if not targets:  # nothing to restore: the photo as it is (resized when asked to upscale)
-        return PhotoRestoreResult(photo=paste_into_photo(photo, [], upscale=upscale), faces=())
+    restored = restore_faces(photo, targets, restorer, options, embedder=embedder, progress=progress, cancel=cancel)
+    pasted = paste_into_photo(photo, [target.face for target in restored], upscale=upscale)
+    return PhotoRestoreResult(photo=pasted, faces=tuple(target.report for target in restored))
+
+
+def restore_faces(
+    photo: Photo,
+    targets: Sequence[FaceTarget],
+    restorer: Restorer,
+    options: RestoreOptions = RestoreOptions(),
+    *,
+    embedder: AlignedEmbedder | None = None,
+    progress: Callable[[ProgressEvent], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> tuple[RestoredTarget, ...]:
+    """Restore ``targets`` (faces of ``photo``) in batches; nothing is pasted (see ``restore_photo``)."""
+    if not targets:
+        return ()
     # 1. align every face on the FFHQ template at the restorer's size, from the 8-bit view the networks take
     rgb = photo.rgb8()
     aligned = [align_face(rgb, target.detection.points, restorer.face_size) for target in targets]
     # 2. encode each distinct reference set once (the restorer caches per reference as well)
-    requests = [
-        FaceRequest(lq=face.crop, identity=restorer.encode_identity(target.references) if target.references else None)
-        for face, target in zip(aligned, targets)
-    ]
+    with out_of_memory_as_error("encoding the references"):
+        requests = [
+            FaceRequest(lq=face.crop, identity=restorer.encode_identity(target.references) if target.references else None)
+            for face, target in zip(aligned, targets)
+        ]
     # 3. restore (the restorer batches faces and both guidance branches)
-    results = restorer(requests, options, progress=progress, cancel=cancel)
-    # 4. paste back at full resolution, in the photo's own bit depth
-    restored_photo = paste_into_photo(
-        photo, [RestoredFace(crop=result.image, matrix=face.matrix) for result, face in zip(results, aligned)],
-        upscale=upscale,
-    )
-    # 5. identity check: how close to the references the face was before and is after
-    reports = tuple(
-        FaceReport(
-            box=tuple(float(v) for v in target.detection.box),
-            person=target.person,
-            match_similarity=target.match_similarity,
-            references=target.reference_names,
-            blind=result.blind,
-            steps=result.steps,
-            model_evaluations=result.model_evaluations,
-            seconds=result.seconds,
-            seed=result.seed,
-            identity_before=_identity(embedder, face.crop, target.reference_embeddings),
-            identity_after=_identity(embedder, result.image, target.reference_embeddings),
+    with out_of_memory_as_error(f"restoring {len(requests)} face(s)"):
+        results = restorer(requests, options, progress=progress, cancel=cancel)
+    # 4. identity check: how close to the references the face was before and is after
+    return tuple(
+        RestoredTarget(
+            face=RestoredFace(crop=result.image, matrix=face.matrix),
+            report=FaceReport(
+                box=tuple(float(v) for v in target.detection.box),
+                person=target.person,
+                match_similarity=target.match_similarity,
+                references=target.reference_names,
+                blind=result.blind,
+                steps=result.steps,
+                model_evaluations=result.model_evaluations,
+                seconds=result.seconds,
+                seed=result.seed,
+                identity_before=_identity(embedder, face.crop, target.reference_embeddings),
+                identity_after=_identity(embedder, result.image, target.reference_embeddings),
+            ),
         )
         for target, face, result in zip(targets, aligned, results)
     )
-    return PhotoRestoreResult(photo=restored_photo, faces=reports)
 
 
 def aligned_face_embedder(backend, size: int = ALIGNED_SIZE) -> AlignedEmbedder:

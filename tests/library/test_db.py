@@ -115,7 +115,7 @@ def test_version_2_library_is_upgraded_with_job_leases_and_marked_as_faceme(tmp_
             [job] = conn.execute(select(schema.jobs)).all()
     assert (job.id, job.state, job.runner, job.heartbeat_at) == (4, "paused", None, None)
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST_VERSION == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST_VERSION == 5
         assert conn.execute("PRAGMA application_id").fetchone()[0] == migrations.APPLICATION_ID
 
 

@@ -22,6 +22,7 @@ import pytest
 from faceme_core.cli.main import main
 from faceme_core.imageio import is_faceme_output
 from faceme_core.library.walk import OUTPUT_MARKER
+from faceme_core.restore.provenance import read_sidecar
 
 REPO = Path(__file__).resolve().parents[2]
 ALBUM_PHOTOS = {"two_boys.jpg": "two_boys.jpg", "boy_at_railing_lowres.jpg": "sub/boy.jpg",
@@ -82,6 +83,11 @@ def test_restore_album_uses_each_persons_references_and_never_touches_originals(
     (face,) = items["boy.jpg"]["faces"]  # the same facts as fields, for programs
     assert face["person_id"] == boy and face["seed"] == 0 and face["references"][0].startswith("face ")
     assert -1.0 <= face["identity_before"] <= 1.0 and -1.0 <= face["identity_after"] <= 1.0
+    # each output says how it was made (sidecar): settings, references, seed per face
+    record = read_sidecar(out_dir / "album" / "sub" / "boy.jpg")
+    assert record["settings"]["steps"] == 1 and record["settings"]["seed"] == 0
+    assert [f["mode"] for f in record["faces"]] == ["references"] and record["faces"][0]["seed"] == 0
+    assert "#face " in record["faces"][0]["references"][0] and record["input"].endswith("boy.jpg")
 
 
 def test_restore_album_never_overwrites_a_file_it_did_not_write(tiny_models, album, tmp_path, capsys, monkeypatch):

@@ -241,6 +241,18 @@ def _v4_undo_journal_and_paging(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+def _v5_photo_date_estimates(conn: Connection) -> None:
+    # A scanned print has no EXIF date: the user's estimate of its year, so references closest in age
+    # can be chosen for it (faceme_core.restore.reference_choice). Kept apart from photos, which a
+    # rescan rewrites.
+    conn.exec_driver_sql(
+        """CREATE TABLE photo_year_estimates (
+            photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+            year INTEGER NOT NULL,
+            set_at FLOAT NOT NULL)"""
+    )
+
+
 # Written in the SQLite header (PRAGMA application_id) from schema version 3 on: "FCME".
 APPLICATION_ID = 0x46434D45
 
@@ -250,6 +262,7 @@ MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _v2_restore_jobs,
     _v3_job_runner_lease,
     _v4_undo_journal_and_paging,
+    _v5_photo_date_estimates,
 )
 LATEST_VERSION = len(MIGRATIONS)
 
@@ -272,6 +285,7 @@ TABLES_OF_STEP: tuple[tuple[str, ...], ...] = (
     ("jobs", "job_items"),
     (),
     ("undo_entries", "undo_rows", "distinct_people"),
+    ("photo_year_estimates",),
 )
 # From this version on every FaceMe library carries APPLICATION_ID (set in the same step).
 FIRST_MARKED_VERSION = 3

@@ -180,3 +180,12 @@ undo_rows = Table(
     *(Column(f"o{i}") for i in range(1, 6)),
     *(Column(f"n{i}") for i in range(1, 6)),
 )
+
+# The user's estimate of when a photo was taken (a scanned print has no EXIF date), as a year.
+photo_year_estimates = Table(
+    "photo_year_estimates",
+    metadata,
+    Column("photo_id", Integer, ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True),
+    Column("year", Integer, nullable=False),
+    Column("set_at", Float, nullable=False),
+)
