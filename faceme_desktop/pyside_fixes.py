@@ -1,4 +1,7 @@
-"""Work-arounds for bugs of the Qt binding we ship with, each measured and explained.
+"""Work-arounds for bugs of Qt bindings users may have, each measured and explained.
+
+We pin PySide6 6.11.3 (constraints.txt) and exclude 6.12.0 (pyproject.toml) for the bug below; the
+reserve stays for environments that get an affected build anyway.
 
 PySide6 6.12.0 (its abi3 wheels) on CPython 3.11: every call of a C++ method returning nothing
 (``QPainter.save()``, ``setPen``...) and every empty QVariant converted back to Python hands out

@@ -17,6 +17,7 @@ FLAGS: dict[str, str] = {
     "count": "--count",
     "reembed": "--reembed",
     "device": "--device",
+    "offload": "--offload",
     "sampler": "--sampler",
     "steps": "--steps",
     "identity_strength": "--identity-strength",

@@ -8,8 +8,8 @@ from typing import Iterator
 from faceme_core.errors import FaceMeError
 
 OUT_OF_MEMORY_REMEDY = (
-    "choose an offload mode (the app's Tools > Models > Offload, or --offload group; 'sequential' needs "
-    "the least memory, at the most time), close other programs using the GPU, or use the CPU"
+    "choose an offload mode ('group', or 'sequential', which needs the least memory at the most time), "
+    "close other programs using the GPU, or use the CPU"
 )
 
 
@@ -27,7 +27,8 @@ def out_of_memory_as_error(what: str = "restoring") -> Iterator[None]:
         if not _is_out_of_memory(error):
             raise
         _release_cached_memory()
-        raise OutOfMemoryError(f"the GPU ran out of memory while {what}: {OUT_OF_MEMORY_REMEDY}") from error
+        raise OutOfMemoryError(f"the GPU ran out of memory while {what}", setting="offload",
+                               hint=OUT_OF_MEMORY_REMEDY) from error
 
 
 def _is_out_of_memory(error: BaseException) -> bool:
