@@ -151,8 +151,11 @@ def main() -> None:
     failing = {"film_still_two.jpg"}
 
     def restore(task, *, progress=None, cancel=None):
-        if task.photo_path.name in failing:
-            raise ValueError("cannot decode the photo (truncated file)")
+        if task.photo_path.name in failing:  # what a photo truncated after the scan reports
+            from faceme_core.errors import ImageLoadError
+
+            raise ImageLoadError("the file is truncated or damaged (its image data ends early)",
+                                 subject=task.photo_path.name, hint="restore it from a backup, then scan again")
         return album_restorer(task, progress=progress, cancel=cancel)
 
     jobs.restorer_factory = lambda options: restore
