@@ -13,7 +13,8 @@ from faceme_desktop.pyside_fixes import keep_none_alive
 from faceme_desktop.settings import AppSettings, configure_application_names, isolate_settings
 from faceme_desktop.start_options import StartOptions
 from faceme_desktop.thumbnails import configure_pixmap_cache
-from tests.library.conftest import SMALL_ALBUM, ReplayAnalyzer, copy_album
+from tests.library.conftest import SMALL_ALBUM, copy_album
+from tests.library.conftest import analysis_cache, analyzer, dlib_analyzer  # noqa: F401 (the library tests' fixtures)
 
 
 keep_none_alive()  # the GUI tests run on the same binding as the app (see pyside_fixes)
@@ -28,21 +29,6 @@ def isolated_settings(tmp_path):
     return folder
 
 
-@pytest.fixture(scope="session")
-def dlib_analyzer():
-    from faceme_core.faces.analyzer import create_analyzer
-
-    return create_analyzer("dlib")
-
-
-@pytest.fixture(scope="session")
-def analysis_cache() -> dict:
-    return {}
-
-
-@pytest.fixture
-def analyzer(dlib_analyzer, analysis_cache) -> ReplayAnalyzer:
-    return ReplayAnalyzer(dlib_analyzer, analysis_cache)
 
 
 @pytest.fixture(scope="session")

@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
 import threading
-from pathlib import Path
 
 import pytest
 
 from faceme_core.cli.main import main
 
-PHOTO = Path(__file__).parents[1] / "data" / "album" / "hepburn_portrait_lowres.jpg"
+from tests.faces_paste.test_cli_safety import PHOTO, aligned, faces_dir  # noqa: F401 (shared fixtures)
 
 
 def run(capsys, *argv) -> tuple[int, str]:
     code = main([str(a) for a in argv])
     return code, capsys.readouterr().err
-
-
-@pytest.fixture(scope="module")
-def aligned(tmp_path_factory) -> Path:
-    faces_dir = tmp_path_factory.mktemp("aligned") / "faces"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FACEME_HOME", str(tmp_path_factory.mktemp("home")))
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        assert main(["align", str(PHOTO), "--out-dir", str(faces_dir), "--backend", "dlib"]) == 0
-    return faces_dir
-
-
-@pytest.fixture
-def faces_dir(aligned, tmp_path) -> Path:
-    return Path(shutil.copytree(aligned, tmp_path / "faces"))
 
 
 def test_paste_refuses_its_own_earlier_output_without_overwrite(capsys, faces_dir, tmp_path):
