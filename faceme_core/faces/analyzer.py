@@ -14,7 +14,7 @@ import numpy as np
 from faceme_core.faces.analyzer_spec import AnalyzerSpec
 
 from faceme_core.errors import ModelMissingError
-from faceme_core.faces.base import FaceBackend
+from faceme_core.faces.base import FaceBackend, check_rgb8
 from faceme_core.faces.plausibility import is_plausible_face
 from faceme_core.faces.quality import MIN_EYE_DISTANCE_PX, face_quality
 from faceme_core.faces.types import Face, PhotoFaces, SkippedFace
@@ -96,11 +96,3 @@ def create_analyzer(backend: str = "auto", models_dir: Path | None = None) -> Fa
             hint="download it, or use the dlib backend", action="download_antelopev2",
         )
     return FaceAnalyzer(InsightFaceBackend(pack_dir), spec=AnalyzerSpec("insightface", pack_dir))
-
-
-def check_rgb8(rgb: np.ndarray, argument: str = "rgb") -> None:
-    """Face code takes uint8 RGB (H, W, 3) arrays only (``Photo.rgb8()`` gives one)."""
-    if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-        shape = getattr(rgb, "shape", None)
-        dtype = getattr(rgb, "dtype", type(rgb).__name__)
-        raise ValueError(f"{argument}: expected a uint8 (H, W, 3) array, got shape {shape} dtype {dtype}")

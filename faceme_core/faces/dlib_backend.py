@@ -35,7 +35,7 @@ import numpy as np
 
 from faceme_core.errors import ModelMissingError
 from faceme_core.faces.align import FFHQ_TEMPLATE_512, estimate_similarity
-from faceme_core.faces.analyzer import check_rgb8
+from faceme_core.faces.base import check_rgb8
 from faceme_core.faces.embedding_models import DLIB_MODEL_ID
 from faceme_core.faces.types import LEFT_EYE, LEFT_MOUTH, NOSE, RIGHT_EYE, RIGHT_MOUTH, Detection, Embedding
 

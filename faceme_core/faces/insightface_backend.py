@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from faceme_core.errors import ModelFormatError, ModelMissingError
-from faceme_core.faces.analyzer import check_rgb8
+from faceme_core.faces.base import check_rgb8
 from faceme_core.faces.boxes import box_area, box_iou
 from faceme_core.faces.embedding_models import ARCFACE_MODEL_ID
 from faceme_core.faces.types import Detection, Embedding

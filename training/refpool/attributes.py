@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from faceme_core.errors import ModelFormatError, ModelMissingError
-from faceme_core.faces.analyzer import check_rgb8
+from faceme_core.faces.base import check_rgb8
 from faceme_core.faces.types import Detection
 
 LANDMARK_FILE = "1k3d68.onnx"
