@@ -59,9 +59,9 @@ def install_excepthook() -> None:
 
 
 def open_library(start: StartOptions, settings: AppSettings) -> Library:
-    path = start.library or settings.library_path
-    library = Library.open(path)
-    settings.library_path = library.path
+    library = Library.open(start.library or settings.library_path)
+    if start.library is None:  # --library opens another library for this run only
+        settings.library_path = library.path
     return library
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
@@ -23,6 +24,24 @@ def test_start_options_take_a_library_and_photos(tmp_path):
     assert options.library == tmp_path / "lib.sqlite"
     assert options.photos == (Path("a.jpg").absolute(), tmp_path / "b.png")
     assert parse_start_options([]).library is None
+
+
+def test_a_mistyped_option_is_an_error_not_a_qt_argument(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        parse_start_options(["--libary", "x.sqlite"])
+    assert stopped.value.code == 2 and "--libary" in capsys.readouterr().err
+    assert parse_start_options(["-platform", "offscreen", "a.jpg"]).photos == (Path("a.jpg").absolute(),)
+
+
+def test_library_from_the_command_line_is_not_remembered(isolated_settings, tmp_path):
+    from faceme_desktop.app import open_library
+    from faceme_desktop.start_options import StartOptions
+
+    settings = AppSettings()
+    usual = tmp_path / "usual.sqlite"
+    settings.library_path = usual
+    open_library(StartOptions(library=tmp_path / "other.sqlite", photos=()), settings).close()
+    assert settings.library_path == usual
 
 
 def test_settings_persist_in_the_isolated_folder(isolated_settings, tmp_path):
