@@ -8,6 +8,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+import yaml
 from PIL import Image
 
 from faceme_core.cli.main import main as faceme
@@ -213,3 +214,25 @@ def test_command_line_names_a_bad_config_in_one_line(tmp_path, capsys):
     bad.write_text("stage: 2\ndata_root: d\noutput_dir: o\n")
     assert main(["--config", str(bad)]) == 2
     assert "mix_path" in capsys.readouterr().err
+
+
+def test_bad_data_a_missing_mix_or_checkpoint_are_named_before_any_model_loads(prepared_data, tmp_path, capsys):
+    from training.train import main
+
+    def config(**settings) -> str:
+        path = tmp_path / "c.yaml"
+        # no base model exists at all: each error below must come before it is looked for
+        path.write_text(yaml.safe_dump({"stage": 1, "data_root": str(prepared_data.root), "output_dir": "out",
+                                        "base_model": str(tmp_path / "no-base"), **settings}))
+        return str(path)
+
+    assert main(["--config", config(data_root=str(tmp_path / "nowhere"))]) == 2
+    assert "nowhere: no such folder" in capsys.readouterr().err
+    assert main(["--config", config(data_root=str(tmp_path))]) == 2  # a folder never prepared
+    assert "manifest.jsonl: not found" in capsys.readouterr().err
+    assert main(["--config", config(stage=2, mix_path=str(tmp_path / "mix.safetensors"))]) == 2
+    assert "mix.safetensors: no such file" in capsys.readouterr().err
+    assert main(["--config", config(), "--resume", str(tmp_path / "checkpoint-9")]) == 2
+    assert "checkpoint-9: no such checkpoint folder" in capsys.readouterr().err
+    assert main(["--config", config()]) == 2  # everything else fine: now the base model is looked for
+    assert "no-base" in capsys.readouterr().err
