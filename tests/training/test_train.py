@@ -236,3 +236,39 @@ def test_bad_data_a_missing_mix_or_checkpoint_are_named_before_any_model_loads(p
     assert "checkpoint-9: no such checkpoint folder" in capsys.readouterr().err
     assert main(["--config", config()]) == 2  # everything else fine: now the base model is looked for
     assert "no-base" in capsys.readouterr().err
+
+
+def test_gradient_checkpointing_gives_the_same_gradients_to_both_trained_modules(tiny_models, prepared_data, tmp_path,
+                                                                                  monkeypatch):
+    import torch.utils.checkpoint
+    from accelerate import Accelerator
+
+    from training.data import FaceMeDataset
+    from training.train import build_model, training_loss
+
+    dataset = FaceMeDataset(prepared_data, 64, seed=0)
+    batch = torch.utils.data.default_collate([dataset[(0, 0)], dataset[(0, 1)]])
+    config = tiny_config(tiny_models, prepared_data.root, tmp_path / "run", gradient_checkpointing=True)
+    model, frozen = build_model(config, Accelerator(cpu=True), torch.float32)
+    checkpointed_calls = []
+    checkpoint = torch.utils.checkpoint.checkpoint
+    monkeypatch.setattr(torch.utils.checkpoint, "checkpoint",
+                        lambda *args, **kwargs: checkpointed_calls.append(1) or checkpoint(*args, **kwargs))
+
+    def gradients() -> dict[str, torch.Tensor]:
+        model.zero_grad(set_to_none=True)
+        torch.manual_seed(1)  # the same noise and timesteps both times
+        training_loss(model, frozen, batch).backward()
+        return {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+
+    with_checkpointing = gradients()
+    assert checkpointed_calls  # the UNet's and the ControlNet's blocks really were checkpointed
+    frozen.unet.disable_gradient_checkpointing()
+    model.controlnet.disable_gradient_checkpointing()
+    checkpointed_calls.clear()
+    plain = gradients()
+    assert not checkpointed_calls
+    assert with_checkpointing.keys() == plain.keys()
+    assert any(n.startswith("mix.") for n in plain) and any(n.startswith("controlnet.") for n in plain)
+    for name, grad in plain.items():
+        torch.testing.assert_close(with_checkpointing[name], grad, rtol=1e-4, atol=1e-6, msg=name)
