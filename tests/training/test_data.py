@@ -96,6 +96,7 @@ def test_stage_two_module_uses_c_text_exactly_for_dropped_samples(tiny_models, p
     ("stage", 3, "stage"), ("identity_drop_probability", 0.5, "Stage II"), ("max_references", 0, "min_references"),
     ("resolution", 60, "multiple of 8"), ("mixed_precision", "fp8", "mixed_precision"),
     ("mix_config", {"width": 3}, "unknown key"), ("max_train_steps", 1.5, "whole number"),
+    ("seed", "zero", "seed='zero'"),
 ])
 def test_bad_settings_are_named(tiny_models, tmp_path, key, value, message):
     from tests.training.helpers import tiny_config_dict
@@ -111,6 +112,8 @@ def test_stage_two_needs_a_mix_and_unknown_settings_are_refused(tiny_models, tmp
 
     with pytest.raises(ConfigError, match="mix_path"):
         config_from_dict(tiny_config_dict(tiny_models, tmp_path, tmp_path / "out", stage=2))
+    # the reference code declared --seed a string and crashed on it; here a quoted number is still a number
+    assert config_from_dict(tiny_config_dict(tiny_models, tmp_path, tmp_path / "out", seed="7")).seed == 7
     with pytest.raises(ConfigError, match="learning_rte"):
         config_from_dict(tiny_config_dict(tiny_models, tmp_path, tmp_path / "out", learning_rte=1e-4))
     path = tmp_path / "c.yaml"

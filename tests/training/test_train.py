@@ -97,6 +97,10 @@ def test_repeated_steps_on_one_batch_lower_the_loss(tiny_models, prepared_data, 
         losses.append(float(loss.detach()))
     assert all(np.isfinite(losses))
     assert losses[-1] < 0.8 * losses[0], losses
+    # one module holds exactly the two trained ones (what accelerate/DeepSpeed prepare and checkpoints save);
+    # the frozen UNet is used but is neither a parameter nor saved
+    assert {name.split(".")[0] for name in model.state_dict()} == {"controlnet", "mix"}
+    assert all(p.requires_grad for p in model.parameters()) and not any(p.requires_grad for p in frozen.unet.parameters())
     # both modules learned (Stage I trains ControlNet and Mix together)
     assert model.mix.mlp2.fc2.weight.grad is None  # zero_grad(set_to_none)
     assert all(p.requires_grad for p in model.mix.parameters())
