@@ -61,6 +61,10 @@ def prepare(layout: DataLayout, analyzer, clip_encoder, device: str = "cpu",
     # 1. what is there to do
     pools = read_pools(layout.pools)
     images = list(dict.fromkeys(name for entry in pools for name in (entry.gt, *entry.references)))
+    absent = [name for name in images if not layout.image(name).is_file()]
+    if absent:  # a wrong path in pools.jsonl, not a faceless image: fix it rather than train without it
+        raise TrainingDataError(f"{layout.pools}: {len(absent)} listed image(s) not found under {layout.root}: "
+                                + ", ".join(absent[:3]) + (" ..." if len(absent) > 3 else ""))
     no_face = _read_no_face(layout.no_face)
     todo = [name for name in images
             if name not in no_face and not _usable(layout.features(layout.features_relative(name)))]
@@ -189,6 +193,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{result.samples} training samples; {result.computed} feature files computed, {result.reused} reused, "
           f"{len(result.no_face)} images without a face (listed in {DataLayout(args.data_root).no_face})",
           file=sys.stderr)
+    if result.samples == 0:
+        print("error: no ground truth has a usable face, so there is nothing to train on "
+              f"(the reasons are in {DataLayout(args.data_root).no_face})", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -114,7 +114,7 @@ def test_stage_two_needs_a_mix_and_unknown_settings_are_refused(tiny_models, tmp
         config_from_dict(tiny_config_dict(tiny_models, tmp_path, tmp_path / "out", stage=2))
     # the reference code declared --seed a string and crashed on it; here a quoted number is still a number
     assert config_from_dict(tiny_config_dict(tiny_models, tmp_path, tmp_path / "out", seed="7")).seed == 7
-    with pytest.raises(ConfigError, match="learning_rte"):
+    with pytest.raises(ConfigError, match=r"learning_rte \(did you mean learning_rate\?\)"):
         config_from_dict(tiny_config_dict(tiny_models, tmp_path, tmp_path / "out", learning_rte=1e-4))
     path = tmp_path / "c.yaml"
     path.write_text("stage: 1\ndata_root: data\noutput_dir: out\n")

@@ -96,6 +96,14 @@ def test_command_line_reports_and_a_bad_pools_file_is_one_clear_error(tiny_model
     assert main([str(layout.root), "--models", str(tiny_models)]) == 2
     err = capsys.readouterr().err
     assert "pools.jsonl:1" in err and err.count("\n") == 1
+    # an image pools.jsonl names but that is not there: a wrong path, named, nothing computed
+    layout.pools.write_text('{"gt": "gt/Hepburn01.png", "references": ["refs/nope.png"]}\n')
+    assert main([str(layout.root), "--models", str(tiny_models)]) == 2
+    assert "not found under" in (err := capsys.readouterr().err) and "refs/nope.png" in err
+    # no ground truth with a usable face: nothing to train on, said so
+    layout.pools.write_text('{"gt": "refs/tiny.png", "references": []}\n')
+    assert main([str(layout.root), "--models", str(tiny_models)]) == 2
+    assert "0 training samples" in (err := capsys.readouterr().err) and "nothing to train on" in err
     # a wrong data root is named before any model is looked for (here: a model folder that does not exist)
     assert main([str(tmp_path / "nowhere"), "--models", str(tmp_path / "no-models")]) == 2
     assert "nowhere: no such data folder" in capsys.readouterr().err
