@@ -137,3 +137,26 @@ def test_worker_processes_build_the_same_batches_as_the_main_process(prepared_da
         for key in in_main:
             assert torch.equal(in_main[key], in_workers[key]), key
         assert in_workers["clip"].device.type == "cpu"
+
+
+def test_ground_truths_are_read_upright_as_prepare_reads_them(tmp_path):
+    from PIL import Image
+
+    from faceme_core.imageio import load_photo
+    from training.data import load_ground_truth
+    from training.layout import DataLayout, TrainingDataError
+
+    (tmp_path / "gt").mkdir()
+    pixels = np.zeros((40, 64, 3), np.uint8)
+    pixels[:, :32] = 255  # left half white: a turn moves it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    Image.fromarray(pixels).save(tmp_path / "gt" / "turned.png", exif=exif)
+    upright = load_photo(tmp_path / "gt" / "turned.png").rgb8()
+    assert upright.shape == (64, 40, 3)
+    loaded = load_ground_truth(DataLayout(tmp_path), "gt/turned.png", 32)
+    expected = np.asarray(Image.fromarray(upright).resize((32, 32), Image.BOX))
+    assert np.array_equal(loaded, expected)
+    (tmp_path / "gt" / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(TrainingDataError, match="broken.png: cannot read"):
+        load_ground_truth(DataLayout(tmp_path), "gt/broken.png", 32)
