@@ -159,7 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         if paths.antelopev2 is None:
             raise ModelMissingError("evaluation needs the antelopev2 pack: run `faceme models download antelopev2`")
         analyzer = FaceAnalyzer(InsightFaceBackend(paths.antelopev2))
-        scorers = build_scorers(paths.antelopev2, args)
+        import torch
+
+        metric_device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+        scorers = build_scorers(paths.antelopev2, args, device=metric_device)  # LPIPS/FID/MUSIQ beside the engine
         restorer = EngineFaceRestorer.open(paths, options, device=args.device)
         skipped: list[str] = []
         evaluation = run_evaluation(
