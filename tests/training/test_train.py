@@ -104,6 +104,17 @@ def test_repeated_steps_on_one_batch_lower_the_loss(tiny_models, prepared_data, 
     # both modules learned (Stage I trains ControlNet and Mix together)
     assert model.mix.mlp2.fc2.weight.grad is None  # zero_grad(set_to_none)
     assert all(p.requires_grad for p in model.mix.parameters())
+    # validation leaves the training RNG where it was (a checkpoint at a validation step resumes exactly)
+    from types import SimpleNamespace
+
+    from training.validation import log_validation
+
+    validation = tiny_config(tiny_models, prepared_data.root, tmp_path / "run", validation_samples=1,
+                             validation_sampling_steps=1)
+    before = torch.get_rng_state()
+    log_validation(validation, SimpleNamespace(log_with=[]), model, frozen, dataset, step=8)
+    assert torch.equal(torch.get_rng_state(), before) and model.training
+    assert (tmp_path / "run" / "validation" / "step-0000008.png").is_file()
 
 
 def test_stage_two_leaves_mix_bit_identical_and_trains_a_fresh_controlnet(tiny_models, prepared_data, tmp_path):
