@@ -179,7 +179,7 @@ def _append_line(path: Path, entry) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.prepare", description=__doc__.split("\n\n")[0])
     parser.add_argument("data_root", type=Path, help="folder holding pools.jsonl and the images it names")
-    parser.add_argument("--models", type=Path, default=None,
+    parser.add_argument("--models-dir", "--models", dest="models", metavar="DIR", type=Path, default=None,
                         help="FaceMe model folder holding antelopev2 and photomaker-v1.bin (default: the app's)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)

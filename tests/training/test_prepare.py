@@ -89,7 +89,8 @@ def test_a_second_run_reuses_everything_and_recomputes_a_damaged_file(prepared_d
 
 def test_command_line_reports_and_a_bad_pools_file_is_one_clear_error(tiny_models, tmp_path, capsys):
     layout = write_raw_dataset(tmp_path / "data")
-    assert main([str(layout.root), "--models", str(tiny_models), "--device", "cpu"]) == 0
+    # --models-dir, as build_refs and evaluate name it (--models still works)
+    assert main([str(layout.root), "--models-dir", str(tiny_models), "--device", "cpu"]) == 0
     err = capsys.readouterr().err
     assert "4 training samples; 9 feature files computed, 0 reused, 1 images without a face" in err
     layout.pools.write_text('{"gt": "../x.png", "references": []}\n')
