@@ -32,6 +32,21 @@ def test_features_equal_what_the_engine_computes_for_the_largest_face(prepared_d
         torch.testing.assert_close(stored.clip, clip, rtol=1e-5, atol=1e-5)
 
 
+def test_the_arcface_input_is_in_the_reference_colour_order_not_the_documented_one(tiny_models, tmp_path):
+    from faceme_core.faces.types import Detection
+    from training.imagefiles import write_png
+
+    # Tinted: the test portraits are black and white, and grey looks the same in either channel order.
+    tinted = (load_photo(FACES_DIR / "Hepburn01.png").rgb8() * np.array([1.0, 0.7, 0.35])).astype(np.uint8)
+    write_png(tmp_path / "tinted.png", tinted)
+    analyzer = create_analyzer("insightface", tiny_models)
+    face = training_face(tmp_path / "tinted.png", analyzer)
+    identity = analyzer.backend.faceme_identity(tinted, largest=True)
+    np.testing.assert_array_equal(face.arcface, identity.arcface)
+    documented = analyzer.backend.embed(tinted, Detection(identity.box, identity.points, 1.0)).vector
+    assert float(face.arcface @ documented) < 0.99  # the app's matching embedding is not what Mix learnt from
+
+
 def test_the_largest_face_is_taken_from_the_512_detector_alone(tiny_models, tmp_path, monkeypatch):
     from faceme_core.faces.types import Detection
     from tests.support.tiny_insightface import default_points
