@@ -12,10 +12,16 @@ import importlib
 import sys
 from pathlib import Path
 
-from faceme_core.errors import FaceMeError
+from faceme_core.errors import FaceMeError, ModelMissingError
 from faceme_core.tasks import Cancelled, CancelToken
 from training.console import print_progress
-from training.refpool.builder import DEFAULT_ATTEMPTS, DEFAULT_THRESHOLD, BuildConfig, ReferencePoolBuilder
+from training.refpool.builder import (
+    DEFAULT_ATTEMPTS,
+    DEFAULT_THRESHOLD,
+    BuildConfig,
+    ReferencePoolBuilder,
+    ground_truth_names,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -32,8 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="k of the expression k-means inside each pose cluster (paper: 3)")
     parser.add_argument("--synthesiser", default="arc2face",
                         help="'arc2face', or 'package.module:factory' returning a Synthesiser")
-    parser.add_argument("--device", default="cuda")
-    parser.add_argument("--dtype", default="float16")
+    parser.add_argument("--device", default=None, help="Arc2Face's device (default: cuda when available, else cpu)")
+    parser.add_argument("--dtype", default=None, choices=("float16", "bfloat16", "float32"),
+                        help="Arc2Face's dtype (default: float16 on cuda, float32 on the cpu)")
     parser.add_argument("--steps", type=int, default=25, help="Arc2Face sampling steps")
     parser.add_argument("--guidance-scale", type=float, default=3.0, help="Arc2Face guidance scale")
     return parser.parse_args(argv)
@@ -41,14 +48,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def load_synthesiser(args: argparse.Namespace):
     if args.synthesiser == "arc2face":
-        from training.refpool.arc2face import Arc2FaceSynthesiser
+        from training.refpool.arc2face import ARC2FACE_REPO, SD15_REPO, Arc2FaceSynthesiser
 
-        return Arc2FaceSynthesiser.load(device=args.device, dtype=args.dtype, steps=args.steps,
-                                        guidance_scale=args.guidance_scale)
+        import torch
+
+        device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = args.dtype or ("float16" if device.startswith("cuda") else "float32")
+        try:
+            return Arc2FaceSynthesiser.load(device=device, dtype=dtype, steps=args.steps,
+                                            guidance_scale=args.guidance_scale)
+        except OSError as error:  # not downloaded and no network, a damaged cache: say so in one line
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ModelMissingError(f"Arc2Face ({ARC2FACE_REPO} on {SD15_REPO}) could not be loaded: {first_line}",
+                                    hint="download it once with network access (it goes to the Hugging Face "
+                                         "cache), or pass --synthesiser package.module:factory") from error
     module_name, _, factory = args.synthesiser.partition(":")
     if not factory:
         raise FaceMeError(f"--synthesiser {args.synthesiser!r}: expected 'arc2face' or 'package.module:factory'")
-    return getattr(importlib.import_module(module_name), factory)()
+    try:
+        make = getattr(importlib.import_module(module_name), factory)
+    except (ImportError, AttributeError) as error:
+        raise FaceMeError(f"--synthesiser {args.synthesiser!r}: cannot import it ({error})") from None
+    return make()
 
 
 def open_face_models(models_dir: Path | None):
@@ -73,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = BuildConfig(threshold=args.threshold, max_attempts=args.attempts, seed=args.seed,
                              pose_clusters=args.pose_clusters, expression_clusters=args.expression_clusters)
+        ground_truth_names(args.data_root)  # a wrong data root is named before any model loads
         analyzer, extractor = open_face_models(args.models_dir)
         builder = ReferencePoolBuilder(args.data_root, analyzer, extractor, load_synthesiser(args), config)
         summary = builder.build(progress=print_progress, cancel=cancel)

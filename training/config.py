@@ -140,7 +140,11 @@ def config_from_dict(raw: dict[str, Any], base_dir: Path = Path("."), source: st
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(raw) - set(fields))
     if unknown:
-        raise ConfigError(f"{source}: unknown setting(s) {', '.join(unknown)}")
+        import difflib
+
+        guesses = [f"{key} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(key, fields, n=1)) else key
+                   for key in unknown]
+        raise ConfigError(f"{source}: unknown setting(s) {', '.join(guesses)}")
     missing = [name for name in ("stage", "data_root", "output_dir") if raw.get(name) is None]
     if missing:
         raise ConfigError(f"{source}: missing required setting(s) {', '.join(missing)}")

@@ -111,19 +111,24 @@ class FaceMeDataset(Dataset):
 
 
 def load_ground_truth(layout: DataLayout, relative: str, resolution: int) -> np.ndarray:
-    """uint8 RGB at ``resolution`` x ``resolution`` (area-averaged down, bicubic up)."""
+    """uint8 RGB at ``resolution`` x ``resolution`` (area-averaged down, bicubic up), read by the core's
+    loader as ``prepare`` read it (EXIF orientation and colour profile applied), so the pixels trained on
+    are the ones its features came from."""
     from PIL import Image
+
+    from faceme_core.errors import FaceMeError
+    from training.imagefiles import read_rgb8
 
     path = layout.image(relative)
     try:
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-            if image.size != (resolution, resolution):
-                smaller = image.width > resolution
-                image = image.resize((resolution, resolution), Image.BOX if smaller else Image.BICUBIC)
-            return np.asarray(image, dtype=np.uint8).copy()
-    except OSError as error:
+        rgb = read_rgb8(path)
+    except FaceMeError as error:
         raise TrainingDataError(f"{path}: cannot read this ground-truth image ({error})") from error
+    if rgb.shape[:2] == (resolution, resolution):
+        return rgb
+    image = Image.fromarray(rgb)
+    smaller = image.width > resolution
+    return np.array(image.resize((resolution, resolution), Image.BOX if smaller else Image.BICUBIC), dtype=np.uint8)
 
 
 def to_model_range(image: np.ndarray) -> torch.Tensor:

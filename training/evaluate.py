@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from faceme_core.engine.options import REFERENCE_SAMPLER, SAMPLER_PRESETS, RestoreOptions
-from faceme_core.errors import FaceMeError, ModelMissingError
+from faceme_core.errors import FaceMeError, ModelFormatError, ModelMissingError
 from faceme_core.tasks import Cancelled, CancelToken
 from training.console import print_progress
 from training.evaluation.report import write_contact_sheet, write_reports
@@ -32,6 +32,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lq", type=Path, default=None, help="given degraded inputs, same paths as --gt")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--models-dir", type=Path, default=None, help="FaceMe model folder (default: the app's)")
+    parser.add_argument("--weights", type=Path, default=None,
+                        help="FaceMe weights to evaluate instead of the model folder's: a folder holding controlnet/ "
+                             "and mix/mix.safetensors, e.g. a training run's OUTPUT/weights")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--sampler", default=REFERENCE_SAMPLER, choices=sorted(SAMPLER_PRESETS))
     parser.add_argument("--steps", type=int, default=None)
@@ -94,6 +97,35 @@ def _optional(metric: str, missing: dict[str, str], load):
         return None
 
 
+def evaluation_model_paths(models_dir: Path | None, weights: Path | None):
+    """The model folder's components; with ``weights``, its ControlNet and Mix instead (verified as
+    ``faceme models verify`` does), so a training run's export is evaluated without importing it."""
+    from faceme_core.models.layout import ModelPaths
+    from faceme_core.models.store import component_status, resolve_model_paths
+    from faceme_core.models.verify import verify_component
+
+    if weights is None:
+        return resolve_model_paths(models_dir)
+    given = {"controlnet": weights / "controlnet", "mix": weights / "mix" / "mix.safetensors"}
+    for name, path in given.items():
+        if not path.exists():
+            raise ModelMissingError(f"--weights {weights}: no {path.relative_to(weights)} (expected a training run's "
+                                    "weights/ folder: controlnet/ and mix/mix.safetensors)")
+        report = verify_component(name, path)
+        if not report.ok:
+            raise ModelFormatError(f"--weights {weights}: {path} is not a usable FaceMe {name}: {report.errors[0]}")
+    found = {}
+    for name in ("base", "photomaker", "antelopev2"):
+        status = component_status(name, models_dir)
+        if status.state != "installed" or status.path is None:
+            where = models_dir or "the app's model folder"
+            raise ModelMissingError(f"{name}: not usable in {where} ({status.state}); evaluation needs it besides "
+                                    f"--weights (faceme models download {name})")
+        found[name] = status.path
+    return ModelPaths(base_model=found["base"], photomaker=found["photomaker"], antelopev2=found["antelopev2"],
+                      **given)
+
+
 def reference_loader(analyzer, skipped: list[str]):
     """Load an identity's references, leaving out (and noting) photos without a usable face."""
     from faceme_core.restore.reference_set import load_reference
@@ -117,18 +149,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from faceme_core.faces.analyzer import FaceAnalyzer
         from faceme_core.faces.insightface_backend import InsightFaceBackend
-        from faceme_core.models.store import resolve_model_paths
         from training.evaluation.restorers import EngineFaceRestorer
 
         faces = discover(args.gt, args.refs, args.lq)
         options = RestoreOptions(sampler=args.sampler, steps=args.steps, identity_strength=args.identity_strength,
                                  seed=args.seed)
         options.validate()
-        paths = resolve_model_paths(args.models_dir)
+        paths = evaluation_model_paths(args.models_dir, args.weights)
         if paths.antelopev2 is None:
             raise ModelMissingError("evaluation needs the antelopev2 pack: run `faceme models download antelopev2`")
         analyzer = FaceAnalyzer(InsightFaceBackend(paths.antelopev2))
-        scorers = build_scorers(paths.antelopev2, args)
+        import torch
+
+        metric_device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+        scorers = build_scorers(paths.antelopev2, args, device=metric_device)  # LPIPS/FID/MUSIQ beside the engine
         restorer = EngineFaceRestorer.open(paths, options, device=args.device)
         skipped: list[str] = []
         evaluation = run_evaluation(

@@ -133,6 +133,9 @@ def read_pools(path: Path) -> list[PoolEntry]:
 
 def read_manifest(layout: DataLayout, check_files: bool = True) -> list[ManifestEntry]:
     """The prepared manifest, validated: keys, paths, a non-empty pool, and (by default) every file."""
+    if not layout.manifest.is_file():
+        raise TrainingDataError(f"{layout.manifest}: not found (prepare the data first: "
+                                f"python -m training.prepare {layout.root})")
     entries = []
     for where, record in _records(layout.manifest, ("gt", "pool")):
         pool = record["pool"]

@@ -1,10 +1,11 @@
 """``python -m training.prepare DATA_ROOT``: identity features for every ground truth and reference.
 
 For each image listed in ``DATA_ROOT/pools.jsonl`` it finds the face and computes the ArcFace
-embedding and the CLIP feature with the very functions inference uses (``load_reference``: same
-detector, same largest-face choice, same colour handling; ``clip_pixels`` + ``ClipIdEncoder``: same
-box crop and preprocessing), so Mix is trained on exactly what it will see. Results go to
-``prepared/features/`` (safetensors) and ``prepared/manifest.jsonl`` (see ``training/layout.py``).
+embedding and the CLIP feature with the engine's own functions, as FaceMe's reference prepared its
+training data: the insightface backend's ``faceme_identity`` (detector at 512 first, the reference's
+colour order, the LARGEST face, as its data preparation picked) and ``clip_pixels`` + ``ClipIdEncoder``
+(same box crop and preprocessing as inference), so Mix is trained on exactly what it will see. Results
+go to ``prepared/features/`` (safetensors) and ``prepared/manifest.jsonl`` (see ``training/layout.py``).
 
 Resumable: feature files are written atomically one by one and skipped when present; images without
 a usable face are listed in ``prepared/no_face.jsonl`` and not retried (delete that file to retry).
@@ -22,7 +23,8 @@ from pathlib import Path
 
 import torch
 
-from faceme_core.errors import FaceMeError
+from faceme_core.engine.identity import ReferenceFace
+from faceme_core.errors import FaceMeError, ModelMissingError
 from faceme_core.tasks import CancelToken, ProgressCallback, TaskProgress, ignore_progress
 from training.features import IdentityFeatures, load_features, save_features
 from training.layout import (
@@ -52,9 +54,17 @@ def prepare(layout: DataLayout, analyzer, clip_encoder, device: str = "cpu",
     insightface (antelopev2); ``clip_encoder``: the engine's ``ClipIdEncoder``."""
     progress = progress or ignore_progress
     cancel = cancel or CancelToken.never()
+    check_data_root(layout)
+    if not callable(getattr(analyzer.backend, "faceme_identity", None)):
+        raise ModelMissingError("training features need the insightface antelopev2 pack (FaceMe's detector and "
+                                f"ArcFace), not the {analyzer.name} backend")
     # 1. what is there to do
     pools = read_pools(layout.pools)
     images = list(dict.fromkeys(name for entry in pools for name in (entry.gt, *entry.references)))
+    absent = [name for name in images if not layout.image(name).is_file()]
+    if absent:  # a wrong path in pools.jsonl, not a faceless image: fix it rather than train without it
+        raise TrainingDataError(f"{layout.pools}: {len(absent)} listed image(s) not found under {layout.root}: "
+                                + ", ".join(absent[:3]) + (" ..." if len(absent) > 3 else ""))
     no_face = _read_no_face(layout.no_face)
     todo = [name for name in images
             if name not in no_face and not _usable(layout.features(layout.features_relative(name)))]
@@ -88,17 +98,42 @@ def prepare(layout: DataLayout, analyzer, clip_encoder, device: str = "cpu",
     return PrepareResult(computed, reused, tuple(no_face.values()), len(entries))
 
 
-def _detect(layout: DataLayout, names: Sequence[str], analyzer):
-    """{name: ReferenceFace} for images with a face, and (name, reason) for the others."""
-    from faceme_core.restore.reference_set import load_reference
+def check_data_root(layout: DataLayout) -> None:
+    """The data root and its pools.jsonl exist (checked before any model is loaded)."""
+    if not layout.root.is_dir():
+        raise TrainingDataError(f"{layout.root}: no such data folder")
+    if not layout.pools.is_file():
+        raise TrainingDataError(f"{layout.pools}: not found (write it, or build it with python -m training.build_refs "
+                                f"--data-root {layout.root}; see training/layout.py)")
 
+
+def _detect(layout: DataLayout, names: Sequence[str], analyzer):
+    """{name: ReferenceFace} for images with a usable face, and (name, reason) for the others."""
     found, missing = {}, []
     for name in names:
         try:
-            found[name], _ = load_reference(layout.image(name), analyzer)
-        except FaceMeError as error:  # no face, unreadable image: listed, not fatal
+            found[name] = training_face(layout.image(name), analyzer)
+        except FaceMeError as error:  # no face, a face too small, an unreadable image: listed, not fatal
             missing.append((name, str(error)))
     return found, missing
+
+
+def training_face(path: Path, analyzer) -> ReferenceFace:
+    """The image's face as the reference's data preparation chose and encoded it: the largest face found
+    by the detector at 512 (then other sizes), the image handed to insightface in the reference's colour
+    order; refused when its eyes are closer than the smallest face FaceMe restores."""
+    from faceme_core.faces.analyzer import skip_reason
+    from faceme_core.faces.types import Detection
+    from faceme_core.imageio import load_photo
+
+    rgb = load_photo(path).rgb8()
+    identity = analyzer.backend.faceme_identity(rgb, largest=True)
+    if identity is None:
+        raise FaceMeError(f"{path}: no face found")
+    too_small = skip_reason(Detection(identity.box, identity.points, 1.0).eye_distance)
+    if too_small is not None:
+        raise FaceMeError(f"{path}: no face large enough to use (the largest is {too_small})")
+    return ReferenceFace(image=rgb, box=identity.box, arcface=identity.arcface)
 
 
 def _encode(references, clip_encoder, device: str) -> list[IdentityFeatures]:
@@ -144,11 +179,12 @@ def _append_line(path: Path, entry) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.prepare", description=__doc__.split("\n\n")[0])
     parser.add_argument("data_root", type=Path, help="folder holding pools.jsonl and the images it names")
-    parser.add_argument("--models", type=Path, default=None,
+    parser.add_argument("--models-dir", "--models", dest="models", metavar="DIR", type=Path, default=None,
                         help="FaceMe model folder holding antelopev2 and photomaker-v1.bin (default: the app's)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
     try:
+        check_data_root(DataLayout(args.data_root))
         analyzer, clip_encoder = load_feature_models(args.models)
         result = prepare(DataLayout(args.data_root), analyzer, clip_encoder, args.device, progress=ThrottledPrinter())
     except FaceMeError as error:
@@ -157,13 +193,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{result.samples} training samples; {result.computed} feature files computed, {result.reused} reused, "
           f"{len(result.no_face)} images without a face (listed in {DataLayout(args.data_root).no_face})",
           file=sys.stderr)
+    if result.samples == 0:
+        print("error: no ground truth has a usable face, so there is nothing to train on "
+              f"(the reasons are in {DataLayout(args.data_root).no_face})", file=sys.stderr)
+        return 2
     return 0
 
 
 def load_feature_models(models_dir: Path | None):
     """The insightface analyzer and the CLIP identity tower, found where the app finds them."""
     from faceme_core.engine.identity import load_clip_id_encoder
-    from faceme_core.errors import ModelMissingError
     from faceme_core.faces.analyzer import create_analyzer
     from faceme_core.models.store import component_status
     from faceme_core.paths import models_dir as default_models_dir

@@ -140,14 +140,22 @@ def build_optimizer(config: TrainConfig, parameters):
                            weight_decay=config.adam_weight_decay, eps=config.adam_epsilon)
 
 
-def build_data(config: TrainConfig):
+def build_dataset(config: TrainConfig):
+    """The dataset on the validated manifest (read before any model is loaded: bad data fails in seconds)."""
+    from training.data import FaceMeDataset
+    from training.layout import DataLayout, TrainingDataError
+
+    if not config.data_root.is_dir():
+        raise TrainingDataError(f"data_root {config.data_root}: no such folder")
+    return FaceMeDataset(DataLayout(config.data_root), config.resolution, config.seed, config.min_references,
+                         config.max_references, config.drop_probability)
+
+
+def build_data(config: TrainConfig, dataset):
     from torch.utils.data import DataLoader
 
-    from training.data import EpochSampler, FaceMeDataset
-    from training.layout import DataLayout
+    from training.data import EpochSampler
 
-    dataset = FaceMeDataset(DataLayout(config.data_root), config.resolution, config.seed, config.min_references,
-                            config.max_references, config.drop_probability)
     sampler = EpochSampler(len(dataset), config.seed)
     # Its own generator: a DataLoader otherwise draws its workers' base seed from the global RNG on every
     # iterator, and a resumed run (one more iterator) would then draw different noise than an unbroken one.
@@ -184,11 +192,16 @@ def run(config: TrainConfig, resume: str | None = None) -> TrainResult:
     weight_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(accelerator.mixed_precision, torch.float32)
     if accelerator.is_main_process:
         config.output_dir.mkdir(parents=True, exist_ok=True)
+    # 0. what can be wrong with the data, the checkpoint or Stage I's Mix, before minutes of model loading
+    dataset = build_dataset(config)
+    start = resolve_resume(config.output_dir, resume)
+    if config.mix_path is not None and not config.mix_path.is_file():
+        raise ConfigError(f"mix_path {config.mix_path}: no such file (Stage I writes weights/mix/mix.safetensors)")
     # 1. the same initial weights everywhere, then different noise per process (device-specific seed)
     set_seed(config.seed)
     model, frozen = build_model(config, accelerator, weight_dtype)
     set_seed(config.seed, device_specific=True)
-    dataset, sampler, loader = build_data(config)
+    dataset, sampler, loader = build_data(config, dataset)
     optimizer = build_optimizer(config, [p for p in model.parameters() if p.requires_grad])
     # accelerate steps a prepared scheduler once per process per optimizer step (diffusers' convention)
     lr_scheduler = get_scheduler(config.lr_scheduler, optimizer,
@@ -203,7 +216,6 @@ def run(config: TrainConfig, resume: str | None = None) -> TrainResult:
         logger.warning("TensorBoard is not installed: validation images go to %s/validation only",
                        config.output_dir)
     # 2. resume: weights of both modules, optimizer, scheduler, RNG states, step and data position
-    start = resolve_resume(config.output_dir, resume)
     if start is not None:
         accelerator.load_state(str(start))
         logger.info("resumed from %s at step %d", start, position.step)

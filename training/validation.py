@@ -56,7 +56,10 @@ def log_validation(config, accelerator, model, frozen, dataset, step: int) -> No
 
     from faceme_core.imageio.atomic import write_atomically
 
-    grid = validation_grid(config, model, frozen, dataset)
+    # Forked: whatever validation draws must not shift the training noise, or a run resumed from a
+    # checkpoint written at a validation step would differ from the unbroken run.
+    with torch.random.fork_rng(devices=[torch.cuda.current_device()] if torch.cuda.is_available() else []):
+        grid = validation_grid(config, model, frozen, dataset)
     folder = config.output_dir / "validation"
     folder.mkdir(parents=True, exist_ok=True)
     import io

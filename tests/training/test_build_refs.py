@@ -19,6 +19,7 @@ from training.layout import DataLayout, read_pools
 from training.refpool.attributes import Landmark3DExtractor, expression_descriptor, pose_from_landmarks
 from training.refpool.builder import BuildConfig, ReferencePoolBuilder, render_path
 from training.refpool.clustering import cluster_targets, kmeans
+from training.imagefiles import write_png
 from training.refpool.decisions import FAILED, KEPT, REJECTED, JsonLines
 
 SMALL = dict(pose_clusters=2, expression_clusters=2)
@@ -238,7 +239,6 @@ def test_too_few_faces_to_cluster_is_a_clear_error(tmp_path):
 
 def test_cli_builds_with_the_tiny_antelopev2_and_1k3d68(tmp_path, capsys):
     from training.build_refs import main
-    from training.imagefiles import write_png
 
     pack = build_tiny_antelopev2(tmp_path / "models" / ANTELOPEV2_DIRNAME)
     build_tiny_landmark_3d68(pack, sensitivity=2.0)
@@ -262,7 +262,13 @@ def test_cli_builds_with_the_tiny_antelopev2_and_1k3d68(tmp_path, capsys):
 def test_cli_reports_a_missing_pack_as_one_line(tmp_path, capsys):
     from training.build_refs import main
 
+    # the data root first, before any model is looked for
+    assert main(["--data-root", str(tmp_path / "data"), "--models-dir", str(tmp_path / "none")]) == 2
+    assert "gt: not found" in capsys.readouterr().err
     (tmp_path / "data" / "gt").mkdir(parents=True)
+    assert main(["--data-root", str(tmp_path / "data"), "--models-dir", str(tmp_path / "none")]) == 2
+    assert "gt: no images" in capsys.readouterr().err
+    write_png(tmp_path / "data" / "gt" / "a.png", np.zeros((8, 8, 3), np.uint8))
     assert main(["--data-root", str(tmp_path / "data"), "--models-dir", str(tmp_path / "none")]) == 2
     assert "antelopev2 pack is not installed" in capsys.readouterr().err
 
@@ -335,3 +341,31 @@ def test_the_built_pool_is_what_prepare_reads(tiny_models, tmp_path):
     assert [len(e.pool) for e in entries] == [3, 3, 3, 3]  # own features first, then both renders
     assert entries[0].pool[0] == layout.features_relative("gt/0.png")
     assert entries[0].pool[1] == layout.features_relative("refs/0/p0e0.png")
+
+
+def test_arc2face_that_cannot_be_loaded_is_one_clear_error_and_the_device_follows_the_machine(monkeypatch):
+    import torch
+
+    from faceme_core.errors import ModelMissingError
+    from training.build_refs import load_synthesiser, parse_args
+    from training.refpool.arc2face import Arc2FaceSynthesiser
+
+    calls = []
+
+    def offline(**kwargs):
+        calls.append(kwargs)
+        raise OSError("We couldn't connect to 'https://huggingface.co' to load the files.\nmore")
+
+    monkeypatch.setattr(Arc2FaceSynthesiser, "load", offline)
+    with pytest.raises(ModelMissingError, match="Arc2Face .* could not be loaded: We couldn't connect"):
+        load_synthesiser(parse_args(["--data-root", "x"]))
+    expected = ("cuda", "float16") if torch.cuda.is_available() else ("cpu", "float32")
+    assert (calls[0]["device"], calls[0]["dtype"]) == expected
+
+
+def test_a_synthesiser_that_cannot_be_imported_is_named():
+    from faceme_core.errors import FaceMeError
+    from training.build_refs import load_synthesiser, parse_args
+
+    with pytest.raises(FaceMeError, match="no_such_module:make.*cannot import"):
+        load_synthesiser(parse_args(["--data-root", "x", "--synthesiser", "no_such_module:make"]))

@@ -96,6 +96,7 @@ def test_stage_two_module_uses_c_text_exactly_for_dropped_samples(tiny_models, p
     ("stage", 3, "stage"), ("identity_drop_probability", 0.5, "Stage II"), ("max_references", 0, "min_references"),
     ("resolution", 60, "multiple of 8"), ("mixed_precision", "fp8", "mixed_precision"),
     ("mix_config", {"width": 3}, "unknown key"), ("max_train_steps", 1.5, "whole number"),
+    ("seed", "zero", "seed='zero'"),
 ])
 def test_bad_settings_are_named(tiny_models, tmp_path, key, value, message):
     from tests.training.helpers import tiny_config_dict
@@ -111,7 +112,9 @@ def test_stage_two_needs_a_mix_and_unknown_settings_are_refused(tiny_models, tmp
 
     with pytest.raises(ConfigError, match="mix_path"):
         config_from_dict(tiny_config_dict(tiny_models, tmp_path, tmp_path / "out", stage=2))
-    with pytest.raises(ConfigError, match="learning_rte"):
+    # the reference code declared --seed a string and crashed on it; here a quoted number is still a number
+    assert config_from_dict(tiny_config_dict(tiny_models, tmp_path, tmp_path / "out", seed="7")).seed == 7
+    with pytest.raises(ConfigError, match=r"learning_rte \(did you mean learning_rate\?\)"):
         config_from_dict(tiny_config_dict(tiny_models, tmp_path, tmp_path / "out", learning_rte=1e-4))
     path = tmp_path / "c.yaml"
     path.write_text("stage: 1\ndata_root: data\noutput_dir: out\n")
@@ -134,3 +137,26 @@ def test_worker_processes_build_the_same_batches_as_the_main_process(prepared_da
         for key in in_main:
             assert torch.equal(in_main[key], in_workers[key]), key
         assert in_workers["clip"].device.type == "cpu"
+
+
+def test_ground_truths_are_read_upright_as_prepare_reads_them(tmp_path):
+    from PIL import Image
+
+    from faceme_core.imageio import load_photo
+    from training.data import load_ground_truth
+    from training.layout import DataLayout, TrainingDataError
+
+    (tmp_path / "gt").mkdir()
+    pixels = np.zeros((40, 64, 3), np.uint8)
+    pixels[:, :32] = 255  # left half white: a turn moves it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    Image.fromarray(pixels).save(tmp_path / "gt" / "turned.png", exif=exif)
+    upright = load_photo(tmp_path / "gt" / "turned.png").rgb8()
+    assert upright.shape == (64, 40, 3)
+    loaded = load_ground_truth(DataLayout(tmp_path), "gt/turned.png", 32)
+    expected = np.asarray(Image.fromarray(upright).resize((32, 32), Image.BOX))
+    assert np.array_equal(loaded, expected)
+    (tmp_path / "gt" / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(TrainingDataError, match="broken.png: cannot read"):
+        load_ground_truth(DataLayout(tmp_path), "gt/broken.png", 32)

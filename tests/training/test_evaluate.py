@@ -267,10 +267,17 @@ def test_cli_evaluates_with_the_tiny_engine_and_antelopev2(tmp_path, capsys):
     shutil.copy(FACES_DIR / "Hepburn01.png", tmp_path / "gt" / "hepburn" / "a.png")
     shutil.copy(FACES_DIR / "Hepburn02.png", tmp_path / "refs" / "hepburn" / "r.png")
     write_png(tmp_path / "refs" / "hepburn" / "thumb.png", np.full((16, 16, 3), 128, np.uint8))  # face too small
+    # FaceMe's weights where a training run exports them (OUTPUT/weights), outside the model folder
+    (tmp_path / "run").mkdir()
+    shutil.move(tmp_path / "models" / "faceme", tmp_path / "run" / "weights")
     argv = ["--gt", str(tmp_path / "gt"), "--refs", str(tmp_path / "refs"), "--out", str(tmp_path / "out"),
             "--models-dir", str(tmp_path / "models"), "--device", "cpu", "--sampler", "ddim-30", "--steps", "1",
             "--no-lpips", "--no-fid"]
-    assert main(argv) == 0
+    assert main(argv) == 2  # the model folder alone has no FaceMe weights now
+    assert "controlnet" in capsys.readouterr().err
+    assert main([*argv, "--weights", str(tmp_path / "run")]) == 2  # the run's folder, not its weights/
+    assert "no controlnet" in capsys.readouterr().err
+    assert main([*argv, "--weights", str(tmp_path / "run" / "weights")]) == 0
     out = capsys.readouterr().out
     assert "| FaceMe, with references | 1 |" in out and "| FaceMe, blind (no references) | 1 |" in out
     report = (tmp_path / "out" / "report.md").read_text()

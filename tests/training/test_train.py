@@ -8,6 +8,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+import yaml
 from PIL import Image
 
 from faceme_core.cli.main import main as faceme
@@ -96,9 +97,24 @@ def test_repeated_steps_on_one_batch_lower_the_loss(tiny_models, prepared_data, 
         losses.append(float(loss.detach()))
     assert all(np.isfinite(losses))
     assert losses[-1] < 0.8 * losses[0], losses
+    # one module holds exactly the two trained ones (what accelerate/DeepSpeed prepare and checkpoints save);
+    # the frozen UNet is used but is neither a parameter nor saved
+    assert {name.split(".")[0] for name in model.state_dict()} == {"controlnet", "mix"}
+    assert all(p.requires_grad for p in model.parameters()) and not any(p.requires_grad for p in frozen.unet.parameters())
     # both modules learned (Stage I trains ControlNet and Mix together)
     assert model.mix.mlp2.fc2.weight.grad is None  # zero_grad(set_to_none)
     assert all(p.requires_grad for p in model.mix.parameters())
+    # validation leaves the training RNG where it was (a checkpoint at a validation step resumes exactly)
+    from types import SimpleNamespace
+
+    from training.validation import log_validation
+
+    validation = tiny_config(tiny_models, prepared_data.root, tmp_path / "run", validation_samples=1,
+                             validation_sampling_steps=1)
+    before = torch.get_rng_state()
+    log_validation(validation, SimpleNamespace(log_with=[]), model, frozen, dataset, step=8)
+    assert torch.equal(torch.get_rng_state(), before) and model.training
+    assert (tmp_path / "run" / "validation" / "step-0000008.png").is_file()
 
 
 def test_stage_two_leaves_mix_bit_identical_and_trains_a_fresh_controlnet(tiny_models, prepared_data, tmp_path):
@@ -213,3 +229,61 @@ def test_command_line_names_a_bad_config_in_one_line(tmp_path, capsys):
     bad.write_text("stage: 2\ndata_root: d\noutput_dir: o\n")
     assert main(["--config", str(bad)]) == 2
     assert "mix_path" in capsys.readouterr().err
+
+
+def test_bad_data_a_missing_mix_or_checkpoint_are_named_before_any_model_loads(prepared_data, tmp_path, capsys):
+    from training.train import main
+
+    def config(**settings) -> str:
+        path = tmp_path / "c.yaml"
+        # no base model exists at all: each error below must come before it is looked for
+        path.write_text(yaml.safe_dump({"stage": 1, "data_root": str(prepared_data.root), "output_dir": "out",
+                                        "base_model": str(tmp_path / "no-base"), **settings}))
+        return str(path)
+
+    assert main(["--config", config(data_root=str(tmp_path / "nowhere"))]) == 2
+    assert "nowhere: no such folder" in capsys.readouterr().err
+    assert main(["--config", config(data_root=str(tmp_path))]) == 2  # a folder never prepared
+    assert "manifest.jsonl: not found" in capsys.readouterr().err
+    assert main(["--config", config(stage=2, mix_path=str(tmp_path / "mix.safetensors"))]) == 2
+    assert "mix.safetensors: no such file" in capsys.readouterr().err
+    assert main(["--config", config(), "--resume", str(tmp_path / "checkpoint-9")]) == 2
+    assert "checkpoint-9: no such checkpoint folder" in capsys.readouterr().err
+    assert main(["--config", config()]) == 2  # everything else fine: now the base model is looked for
+    assert "no-base" in capsys.readouterr().err
+
+
+def test_gradient_checkpointing_gives_the_same_gradients_to_both_trained_modules(tiny_models, prepared_data, tmp_path,
+                                                                                  monkeypatch):
+    import torch.utils.checkpoint
+    from accelerate import Accelerator
+
+    from training.data import FaceMeDataset
+    from training.train import build_model, training_loss
+
+    dataset = FaceMeDataset(prepared_data, 64, seed=0)
+    batch = torch.utils.data.default_collate([dataset[(0, 0)], dataset[(0, 1)]])
+    config = tiny_config(tiny_models, prepared_data.root, tmp_path / "run", gradient_checkpointing=True)
+    model, frozen = build_model(config, Accelerator(cpu=True), torch.float32)
+    checkpointed_calls = []
+    checkpoint = torch.utils.checkpoint.checkpoint
+    monkeypatch.setattr(torch.utils.checkpoint, "checkpoint",
+                        lambda *args, **kwargs: checkpointed_calls.append(1) or checkpoint(*args, **kwargs))
+
+    def gradients() -> dict[str, torch.Tensor]:
+        model.zero_grad(set_to_none=True)
+        torch.manual_seed(1)  # the same noise and timesteps both times
+        training_loss(model, frozen, batch).backward()
+        return {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+
+    with_checkpointing = gradients()
+    assert checkpointed_calls  # the UNet's and the ControlNet's blocks really were checkpointed
+    frozen.unet.disable_gradient_checkpointing()
+    model.controlnet.disable_gradient_checkpointing()
+    checkpointed_calls.clear()
+    plain = gradients()
+    assert not checkpointed_calls
+    assert with_checkpointing.keys() == plain.keys()
+    assert any(n.startswith("mix.") for n in plain) and any(n.startswith("controlnet.") for n in plain)
+    for name, grad in plain.items():
+        torch.testing.assert_close(with_checkpointing[name], grad, rtol=1e-4, atol=1e-6, msg=name)

@@ -42,6 +42,12 @@ def test_two_processes_train_write_one_set_of_weights_and_draw_different_degrada
     checkpoint = output / "checkpoints" / "checkpoint-2"
     assert sorted(p.name for p in checkpoint.glob("random_states_*.pkl")) == ["random_states_0.pkl",
                                                                              "random_states_1.pkl"]
+    # a device-specific seed: after the same number of draws the processes' torch generators differ, so
+    # their noise and timesteps did too (the reference code seeded every process alike)
+    import torch
+
+    states = [torch.load(checkpoint / f"random_states_{rank}.pkl", weights_only=False) for rank in (0, 1)]
+    assert not torch.equal(states[0]["torch_manual_seed"], states[1]["torch_manual_seed"])
     # each process trained on its own samples, so on its own degradations
     samples = {rank: [json.loads(line) for line in (output / "samples" / f"rank-{rank}.jsonl").read_text().splitlines()]
                for rank in (0, 1)}

@@ -96,6 +96,17 @@ class BuildSummary:
     pools: Path
 
 
+
+def ground_truth_names(root: Path) -> list[str]:
+    """The images under ``root/gt/`` (relative to ``root``); an error naming the folder when there are none."""
+    gt_dir = Path(root) / GT_DIRNAME
+    if not gt_dir.is_dir():
+        raise TrainingDataError(f"{gt_dir}: not found (put one aligned photo per identity there)")
+    names = [p.relative_to(root).as_posix() for p in list_images(gt_dir)]
+    if not names:
+        raise TrainingDataError(f"{gt_dir}: no images")
+    return names
+
 class ReferencePoolBuilder:
     def __init__(self, root: Path, analyzer: FaceAnalyzer, extractor: AttributeExtractor, synthesiser: Synthesiser,
                  config: BuildConfig = BuildConfig()) -> None:
@@ -124,13 +135,7 @@ class ReferencePoolBuilder:
     # --- 1. analysis ------------------------------------------------------------------------------------
 
     def identities(self) -> list[str]:
-        gt_dir = self.layout.root / GT_DIRNAME
-        if not gt_dir.is_dir():
-            raise TrainingDataError(f"{gt_dir}: not found (put one aligned photo per identity there)")
-        names = [p.relative_to(self.layout.root).as_posix() for p in list_images(gt_dir)]
-        if not names:
-            raise TrainingDataError(f"{gt_dir}: no images")
-        return names
+        return ground_truth_names(self.layout.root)
 
     def analyse_sources(self, progress: ProgressCallback, cancel: CancelToken) -> list[SourceFace]:
         done = {r["identity"]: SourceFace.from_json(r) for r in self.attributes_log.read()}
