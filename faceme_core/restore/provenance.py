@@ -83,7 +83,6 @@ def read_sidecar(output: Path) -> dict[str, Any]:
     return json.loads(sidecar_path(output).read_text(encoding="utf-8"))
 
 
-
 def face_record(index: int, report, references: tuple[str, ...] | None = None) -> FaceRecord:
     """A restored face's record from its ``restore.photo_restore.FaceReport``."""
     return FaceRecord(
@@ -97,6 +96,16 @@ def face_record(index: int, report, references: tuple[str, ...] | None = None) -
 def untouched_record(index: int, box, reason: str, person: str | None = None) -> FaceRecord:
     return FaceRecord(index=index, box=tuple(float(v) for v in box), mode="untouched", person=person, references=(),
                       seed=None, steps=None, identity_before=None, identity_after=None, note=reason)
+
+
+def photo_record(input: Path, output: Path, options: RestoreOptions, upscale: int, reports, left,
+                 references: tuple[str, ...]) -> RestoreRecord:
+    """The record of a photo restored with one set of reference photos (``faceme restore``): restored
+    faces first (``restore.photo_restore.FaceReport``), then the faces left as they were
+    (``restore.plan.LeftFace``), numbered in that order."""
+    rows = [face_record(index, report, () if report.blind else references) for index, report in enumerate(reports)]
+    rows += [untouched_record(len(rows) + index, face.box, face.reason) for index, face in enumerate(left)]
+    return RestoreRecord(input=Path(input), output=Path(output), options=options, upscale=upscale, faces=tuple(rows))
 
 
 def reference_label(reference) -> str:
