@@ -156,7 +156,7 @@ def check_reference_file(library: Library, person: PersonKey, path: Path | str, 
     find its face (refused when there is none: a reference must show a face) and compare it with the
     person's album faces. ``analyzer``: default ``analyzer_for_library``."""
     from faceme_core import imageio
-    from faceme_core.restore.reference_set import pick_reference_face
+    from faceme_core.faces.boxes import pick_box
 
     file_path = Path(path).expanduser().absolute()
     if file_path.is_dir():
@@ -170,7 +170,7 @@ def check_reference_file(library: Library, person: PersonKey, path: Path | str, 
     faces = analyzer.analyze(photo).faces
     if not faces:
         raise LibraryError(f"{path}: no face large enough to use as a reference was found in this image")
-    face = faces[pick_reference_face(faces, None)]  # the face a restore will use: the largest
+    face = faces[pick_box([face.box for face in faces])]  # the face a restore will use: the largest
     model_id = face.embedding.model_id
     vector = np.asarray(face.embedding.vector, dtype=np.float64)
     vector /= max(float(np.linalg.norm(vector)), 1e-12)

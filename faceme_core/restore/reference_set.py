@@ -9,9 +9,9 @@ from typing import Sequence
 from faceme_core.engine.restorer import ReferenceFace
 from faceme_core.errors import FaceMeError, ModelMissingError
 from faceme_core.faces.analyzer import FaceAnalyzer
-from faceme_core.faces.boxes import box_area, box_iou
+from faceme_core.faces.boxes import pick_box
 from faceme_core.faces.embedding_models import EMBEDDING_MODELS
-from faceme_core.faces.types import Embedding, Face
+from faceme_core.faces.types import Embedding
 from faceme_core.hashing import file_sha256
 from faceme_core.imageio import load_photo
 
@@ -43,7 +43,7 @@ def load_reference(
     faces = analyzer.analyze_rgb(rgb).faces
     if not faces:
         raise FaceMeError(f"{path}: no face large enough to use as a reference was found")
-    index = pick_reference_face(faces, box_hint)
+    index = pick_box([face.box for face in faces], box_hint)
     face = faces[index]
     # Mix's inputs as FaceMe computed them (colour order, detector size: see faceme_identity); the
     # returned Embedding stays the documented one, comparable with every other face's.
@@ -65,11 +65,6 @@ def load_reference_set(paths: Sequence[Path], analyzer: FaceAnalyzer) -> Referen
         names=tuple(Path(path).name for path in paths),
     )
 
-
-def pick_reference_face(faces: Sequence[Face], box_hint: tuple[float, float, float, float] | None) -> int:
-    if box_hint is not None:
-        return max(range(len(faces)), key=lambda i: box_iou(faces[i].box, box_hint))
-    return max(range(len(faces)), key=lambda i: box_area(faces[i].box))
 
 
 def _is_identity_model(model_id: str) -> bool:
