@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 from sqlalchemy import Connection, delete, func, insert, select
@@ -216,20 +217,30 @@ def add_file_reference(
 
 
 def remove_reference(library: Library, reference_id: int) -> LibraryChange:
+    return remove_references(library, (reference_id,))
+
+
+def remove_references(library: Library, reference_ids: Sequence[int]) -> LibraryChange:
+    """Remove the references, all or none: an unknown id refuses the whole removal (so the same
+    command, corrected, can be run again), and they are one decision to undo."""
     refs = schema.person_refs
     with journaled(library) as edit:
         conn = edit.conn
-        row = (
-            conn.execute(select(refs).where(refs.c.id == int(reference_id))).one_or_none()
-            if in_range(int(reference_id))
-            else None
-        )
-        if row is None:
-            raise LibraryError(f"no reference with id {reference_id}", action="list_references")
-        what = f"face {row.face_id}" if row.face_id is not None else Path(row.file_path).name
-        edit.describe(f"removal of reference {what} from {display_name(conn, row.person_id)}")
-        conn.execute(delete(refs).where(refs.c.id == row.id))
-    return replace(edit.change, person_id=row.person_id, reference_id=row.id)
+        rows = []
+        for reference_id in dict.fromkeys(int(i) for i in reference_ids):
+            row = conn.execute(select(refs).where(refs.c.id == reference_id)).one_or_none() \
+                if in_range(reference_id) else None
+            if row is None:
+                raise LibraryError(f"no reference with id {reference_id}", action="list_references")
+            rows.append(row)
+        what = [f"face {row.face_id}" if row.face_id is not None else Path(row.file_path).name for row in rows]
+        owners = list(dict.fromkeys(display_name(conn, row.person_id) for row in rows))
+        noun = "reference" if len(rows) == 1 else "references"
+        edit.describe(f"removal of {noun} {', '.join(what)} from {', '.join(owners)}")
+        conn.execute(delete(refs).where(refs.c.id.in_([row.id for row in rows])))
+    person_ids = {row.person_id for row in rows}
+    return replace(edit.change, person_id=person_ids.pop() if len(person_ids) == 1 else None,
+                   reference_id=rows[0].id if len(rows) == 1 else None)
 
 
 def pick_diverse(
