@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from faceme_core.errors import LibraryError
 from faceme_core.library import clustering
 from faceme_core.library.changes import LibraryChange
 from faceme_core.library.db import schema
-from faceme_core.library.db.codec import blob_to_vector, with_usable_vectors
+from faceme_core.library.db.codec import blob_to_vector, vector_size, with_usable_vectors
 from faceme_core.library.ids import in_range
 from faceme_core.library.library import Library
 from faceme_core.faces.embedding_models import EMBEDDING_MODELS
@@ -186,9 +186,11 @@ def check_reference_file(library: Library, person: PersonKey, path: Path | str, 
         threshold = clustering.params_for_model(model_id).join_similarity - review_margin(model_id)
     except ValueError:
         threshold = None
-    if not blobs:
+    members = [member for member in (blob_to_vector(blob) for blob in blobs if len(blob) == vector.size * 4)
+               if np.isfinite(member).all()]  # a damaged blob (another size, NaN) is left out
+    if not members:
         return ReferenceCheck(similarity=None, threshold=threshold)
-    members = np.stack([blob_to_vector(blob) for blob in blobs]).astype(np.float64)
+    members = np.stack(members).astype(np.float64)
     members /= np.maximum(np.linalg.norm(members, axis=1, keepdims=True), 1e-12)
     return ReferenceCheck(similarity=float((members @ vector).max()), threshold=threshold)
 
@@ -305,11 +307,7 @@ def suggest_references(
             .join(embeddings, (embeddings.c.face_id == faces.c.id) & (embeddings.c.model_id == model_id))
             .where(assignments.c.person_id == person_id, photos.c.status == "ok")
         ).all()
-        common_size = conn.execute(
-            select(func.length(embeddings.c.vector)).where(embeddings.c.model_id == model_id)
-            .group_by(func.length(embeddings.c.vector)).order_by(func.count().desc()).limit(1)
-        ).scalar()
-        rows = with_usable_vectors(rows, size=common_size)
+        rows = with_usable_vectors(rows, size=vector_size(conn, model_id))
         referenced = set(
             conn.execute(
                 select(refs.c.face_id).where(refs.c.person_id == person_id, refs.c.face_id.is_not(None))
