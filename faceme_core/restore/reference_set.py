@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from faceme_core.engine.restorer import ReferenceFace
 from faceme_core.errors import FaceMeError, ModelMissingError
@@ -14,6 +14,7 @@ from faceme_core.faces.embedding_models import EMBEDDING_MODELS
 from faceme_core.faces.types import Embedding
 from faceme_core.hashing import file_sha256
 from faceme_core.imageio import load_photo
+from faceme_core.library.types import TaskReference
 
 
 
@@ -65,6 +66,34 @@ def load_reference_set(paths: Sequence[Path], analyzer: FaceAnalyzer) -> Referen
         names=tuple(Path(path).name for path in paths),
     )
 
+
+
+def short_reference_name(reference: TaskReference) -> str:
+    """"face 12" for an album face, the file's path for an image file (job reports, errors)."""
+    return f"face {reference.face_id}" if reference.kind == "face" else str(reference.path)
+
+
+class ReferenceLoader:
+    """Library references (``library.types.TaskReference``: album faces or files) read for the engine,
+    each once (per path and box), for every photo and re-run that uses it. ``name`` says how the
+    ``ReferenceSet`` names them in reports."""
+
+    def __init__(self, analyzer: FaceAnalyzer, name: Callable[[TaskReference], str] = short_reference_name):
+        self.analyzer = analyzer
+        self.name = name
+        self._cache: dict[TaskReference, tuple[ReferenceFace, Embedding]] = {}
+
+    def load(self, references: Sequence[TaskReference]) -> ReferenceSet:
+        loaded = []
+        for reference in references:
+            if reference not in self._cache:
+                try:
+                    self._cache[reference] = load_reference(reference.path, self.analyzer, box_hint=reference.box)
+                except FaceMeError as error:
+                    raise FaceMeError(f"reference {short_reference_name(reference)}: {error}") from None
+            loaded.append(self._cache[reference])
+        return ReferenceSet(faces=tuple(face for face, _ in loaded), embeddings=tuple(e for _, e in loaded),
+                            names=tuple(self.name(reference) for reference in references))
 
 
 def _is_identity_model(model_id: str) -> bool:
