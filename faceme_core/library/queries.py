@@ -22,7 +22,7 @@ from faceme_core.library.db.codec import vector_size
 from faceme_core.library.db.migrations import EMBEDDINGS_GENERATION_KEY, PHOTO_PATHS_GENERATION_KEY
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, resolve_person
-from faceme_core.library.types import Box
+from faceme_core.library.types import Box, person_label
 
 T = TypeVar("T")
 
@@ -57,7 +57,7 @@ class PersonRow:
 
     @property
     def display_name(self) -> str:
-        return self.name if self.name else f"person {self.id}"
+        return person_label(self.id, self.name)
 
 
 @dataclass(frozen=True)

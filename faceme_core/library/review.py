@@ -29,7 +29,7 @@ from faceme_core.library.changes import LibraryChange
 from faceme_core.library.db.codec import vector_size, with_usable_vectors
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, display_name, resolve_person
-from faceme_core.library.types import Box
+from faceme_core.library.types import Box, person_label
 from faceme_core.library.undo import journaled
 
 # For a model the table (faces.embedding_models) does not know: a middle review band.
@@ -44,7 +44,7 @@ class PersonBrief:
 
     @property
     def display_name(self) -> str:
-        return self.name if self.name else f"person {self.id}"
+        return person_label(self.id, self.name)
 
 
 @dataclass(frozen=True)
