@@ -17,9 +17,10 @@ from PySide6.QtGui import QImage
 from faceme_core.engine.options import RestoreOptions
 from faceme_core.errors import ModelMissingError
 from faceme_core.restore.photo_setup import FaceChoice, PhotoSetup, prepare_photo
+from faceme_core.restore.reference_set import ReferenceLoader
 from faceme_core.restore.session import RestoreSession
 from faceme_core.tasks import CancelToken, ProgressCallback, TaskProgress
-from faceme_core.tasks.restore_setup import ReferenceLoader, SetupResult, rerun_face, restore_setup, save_result
+from faceme_core.tasks.restore_setup import SetupResult, reference_loader, rerun_face, restore_setup, save_result
 from faceme_desktop.restore_settings import RestoreSettings
 from faceme_desktop.session import LibrarySession
 from faceme_desktop.settings import AppSettings
@@ -93,7 +94,7 @@ class RestoreController(QObject):
             if self._engine is None:
                 progress(TaskProgress(LOADING_STAGE, 0, None, message="Loading the restoration models"))
                 self._engine = self.session_factory()
-                self._loader = ReferenceLoader(self._engine)
+                self._loader = reference_loader(self._engine)
             cancel.raise_if_cancelled()
             return self._engine
 

@@ -90,8 +90,8 @@ def run(args: argparse.Namespace):
             if args.file:  # the face is found at restore time: say which one it will be
                 print("from an image file the largest face is used: crop group photos to the person first")
         elif args.action == "remove":
-            for ref_id in args.refs:
-                references.remove_reference(library, ref_id)
+            references.remove_references(library, args.refs)  # all or none: a wrong id removes nothing
+            for ref_id in dict.fromkeys(args.refs):
                 print(f"removed reference {ref_id}")
         elif args.action == "suggest":
             suggestions = references.suggest_references(library, args.person, args.count)

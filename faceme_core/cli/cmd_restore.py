@@ -157,6 +157,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
     from faceme_core.restore.session import output_path_for
 
     outputs = [output_path_for(photo, output=args.output, out_dir=args.out_dir) for photo in args.photos]
+    if args.output is not None and args.output.is_dir():  # else "cannot save as ''" would puzzle
+        raise FaceMeError(f"-o {args.output}: is a folder; -o names the output file (give --out-dir for a folder)")
     folder = args.out_dir if args.out_dir is not None else args.output.parent
     if folder.exists() and not folder.is_dir():
         raise FaceMeError(f"{folder}: is a file, not a folder for the outputs")

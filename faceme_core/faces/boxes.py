@@ -15,3 +15,11 @@ def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
     inter = box_area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
     union = box_area(a) + box_area(b) - inter
     return float(inter / union) if union > 0 else 0.0
+
+
+def pick_box(boxes: Sequence[Sequence[float]], hint: Sequence[float] | None = None) -> int:
+    """Which face of a reference photo is the person's: the one best overlapping ``hint`` (an album
+    face's box), else the largest. Shared by reference loading (restore) and checking (library)."""
+    if hint is not None:
+        return max(range(len(boxes)), key=lambda i: box_iou(boxes[i], hint))
+    return max(range(len(boxes)), key=lambda i: box_area(boxes[i]))

@@ -92,7 +92,7 @@ def check_not_output_folders(roots: Sequence[str], outputs: Sequence[str]) -> No
         marked = os.path.exists(os.path.join(root, OUTPUT_MARKER))
         if marked or any(is_under(root, out) for out in outputs):
             raise LibraryError(
-                f"{root}: is a FaceMe restore-album output folder (restored copies, not album photos); "
+                f"{root}: is a FaceMe album job's output folder (restored copies, not album photos); "
                 "scan the album folder instead"
             )
 

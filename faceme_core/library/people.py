@@ -20,7 +20,7 @@ from faceme_core.library.changes import LibraryChange
 from faceme_core.library.db import schema
 from faceme_core.library.ids import in_range, looks_like_id
 from faceme_core.library.library import Library
-from faceme_core.library.types import FaceInfo, Person
+from faceme_core.library.types import FaceInfo, Person, person_label
 from faceme_core.library.undo import journaled
 
 PersonKey = int | str
@@ -177,7 +177,7 @@ def _check_name(name: str) -> str:
 def display_name(conn: Connection, person_id: int) -> str:
     """The person's name, or "person ID" for an unnamed one (how decisions are described)."""
     name = conn.execute(select(schema.people.c.name).where(schema.people.c.id == person_id)).scalar_one_or_none()
-    return name if name else f"person {person_id}"
+    return person_label(person_id, name)
 
 
 def _faces_words(face_ids: list[int]) -> str:

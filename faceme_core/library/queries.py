@@ -18,10 +18,11 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from faceme_core.errors import LibraryError
+from faceme_core.library.db.codec import vector_size
 from faceme_core.library.db.migrations import EMBEDDINGS_GENERATION_KEY, PHOTO_PATHS_GENERATION_KEY
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, resolve_person
-from faceme_core.library.types import Box
+from faceme_core.library.types import Box, person_label
 
 T = TypeVar("T")
 
@@ -56,7 +57,7 @@ class PersonRow:
 
     @property
     def display_name(self) -> str:
-        return self.name if self.name else f"person {self.id}"
+        return person_label(self.id, self.name)
 
 
 @dataclass(frozen=True)
@@ -332,7 +333,9 @@ def _ordered_faces(
         first=(model_id,),
     ):
         vectors[face_id] = blob
-    similarity = _leave_one_out_similarity([vectors[face_id] for face_id in face_ids])
+    size = vector_size(conn, model_id)  # a damaged blob (another size) counts as no vector
+    similarity = _leave_one_out_similarity([vectors[face_id] if vectors[face_id] is not None
+                                            and len(vectors[face_id]) == size else None for face_id in face_ids])
     ids = np.asarray(face_ids, dtype=np.int64)
     if order == "photo":
         photo_of = dict(

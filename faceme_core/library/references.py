@@ -9,15 +9,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from faceme_core.errors import LibraryError
 from faceme_core.library import clustering
 from faceme_core.library.changes import LibraryChange
 from faceme_core.library.db import schema
-from faceme_core.library.db.codec import blob_to_vector, with_usable_vectors
+from faceme_core.library.db.codec import blob_to_vector, vector_size, with_usable_vectors
 from faceme_core.library.ids import in_range
 from faceme_core.library.library import Library
 from faceme_core.faces.embedding_models import EMBEDDING_MODELS
@@ -156,7 +157,7 @@ def check_reference_file(library: Library, person: PersonKey, path: Path | str, 
     find its face (refused when there is none: a reference must show a face) and compare it with the
     person's album faces. ``analyzer``: default ``analyzer_for_library``."""
     from faceme_core import imageio
-    from faceme_core.restore.reference_set import pick_reference_face
+    from faceme_core.faces.boxes import pick_box
 
     file_path = Path(path).expanduser().absolute()
     if file_path.is_dir():
@@ -170,7 +171,7 @@ def check_reference_file(library: Library, person: PersonKey, path: Path | str, 
     faces = analyzer.analyze(photo).faces
     if not faces:
         raise LibraryError(f"{path}: no face large enough to use as a reference was found in this image")
-    face = faces[pick_reference_face(faces, None)]  # the face a restore will use: the largest
+    face = faces[pick_box([face.box for face in faces])]  # the face a restore will use: the largest
     model_id = face.embedding.model_id
     vector = np.asarray(face.embedding.vector, dtype=np.float64)
     vector /= max(float(np.linalg.norm(vector)), 1e-12)
@@ -185,9 +186,11 @@ def check_reference_file(library: Library, person: PersonKey, path: Path | str, 
         threshold = clustering.params_for_model(model_id).join_similarity - review_margin(model_id)
     except ValueError:
         threshold = None
-    if not blobs:
+    members = [member for member in (blob_to_vector(blob) for blob in blobs if len(blob) == vector.size * 4)
+               if np.isfinite(member).all()]  # a damaged blob (another size, NaN) is left out
+    if not members:
         return ReferenceCheck(similarity=None, threshold=threshold)
-    members = np.stack([blob_to_vector(blob) for blob in blobs]).astype(np.float64)
+    members = np.stack(members).astype(np.float64)
     members /= np.maximum(np.linalg.norm(members, axis=1, keepdims=True), 1e-12)
     return ReferenceCheck(similarity=float((members @ vector).max()), threshold=threshold)
 
@@ -216,20 +219,30 @@ def add_file_reference(
 
 
 def remove_reference(library: Library, reference_id: int) -> LibraryChange:
+    return remove_references(library, (reference_id,))
+
+
+def remove_references(library: Library, reference_ids: Sequence[int]) -> LibraryChange:
+    """Remove the references, all or none: an unknown id refuses the whole removal (so the same
+    command, corrected, can be run again), and they are one decision to undo."""
     refs = schema.person_refs
     with journaled(library) as edit:
         conn = edit.conn
-        row = (
-            conn.execute(select(refs).where(refs.c.id == int(reference_id))).one_or_none()
-            if in_range(int(reference_id))
-            else None
-        )
-        if row is None:
-            raise LibraryError(f"no reference with id {reference_id}", action="list_references")
-        what = f"face {row.face_id}" if row.face_id is not None else Path(row.file_path).name
-        edit.describe(f"removal of reference {what} from {display_name(conn, row.person_id)}")
-        conn.execute(delete(refs).where(refs.c.id == row.id))
-    return replace(edit.change, person_id=row.person_id, reference_id=row.id)
+        rows = []
+        for reference_id in dict.fromkeys(int(i) for i in reference_ids):
+            row = conn.execute(select(refs).where(refs.c.id == reference_id)).one_or_none() \
+                if in_range(reference_id) else None
+            if row is None:
+                raise LibraryError(f"no reference with id {reference_id}", action="list_references")
+            rows.append(row)
+        what = [f"face {row.face_id}" if row.face_id is not None else Path(row.file_path).name for row in rows]
+        owners = list(dict.fromkeys(display_name(conn, row.person_id) for row in rows))
+        noun = "reference" if len(rows) == 1 else "references"
+        edit.describe(f"removal of {noun} {', '.join(what)} from {', '.join(owners)}")
+        conn.execute(delete(refs).where(refs.c.id.in_([row.id for row in rows])))
+    person_ids = {row.person_id for row in rows}
+    return replace(edit.change, person_id=person_ids.pop() if len(person_ids) == 1 else None,
+                   reference_id=rows[0].id if len(rows) == 1 else None)
 
 
 def pick_diverse(
@@ -294,11 +307,7 @@ def suggest_references(
             .join(embeddings, (embeddings.c.face_id == faces.c.id) & (embeddings.c.model_id == model_id))
             .where(assignments.c.person_id == person_id, photos.c.status == "ok")
         ).all()
-        common_size = conn.execute(
-            select(func.length(embeddings.c.vector)).where(embeddings.c.model_id == model_id)
-            .group_by(func.length(embeddings.c.vector)).order_by(func.count().desc()).limit(1)
-        ).scalar()
-        rows = with_usable_vectors(rows, size=common_size)
+        rows = with_usable_vectors(rows, size=vector_size(conn, model_id))
         referenced = set(
             conn.execute(
                 select(refs.c.face_id).where(refs.c.person_id == person_id, refs.c.face_id.is_not(None))

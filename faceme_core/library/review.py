@@ -23,12 +23,13 @@ import numpy as np
 from sqlalchemy import Connection
 
 from faceme_core.errors import LibraryError
+from faceme_core.faces.embedding_models import EMBEDDING_MODELS
 from faceme_core.library import clustering
 from faceme_core.library.changes import LibraryChange
-from faceme_core.faces.embedding_models import EMBEDDING_MODELS
+from faceme_core.library.db.codec import vector_size, with_usable_vectors
 from faceme_core.library.library import Library
 from faceme_core.library.people import PersonKey, display_name, resolve_person
-from faceme_core.library.types import Box
+from faceme_core.library.types import Box, person_label
 from faceme_core.library.undo import journaled
 
 # For a model the table (faces.embedding_models) does not know: a middle review band.
@@ -43,7 +44,7 @@ class PersonBrief:
 
     @property
     def display_name(self) -> str:
-        return self.name if self.name else f"person {self.id}"
+        return person_label(self.id, self.name)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ def _people_means(conn: Connection, model_id: str) -> _People:
         "AND e.model_id = ? JOIN people p ON p.id = a.person_id WHERE p.hidden = 0 ORDER BY a.person_id",
         (model_id,),
     ).all()
+    rows = with_usable_vectors(rows, size=vector_size(conn, model_id))  # a damaged blob is left out
     names = dict(conn.exec_driver_sql("SELECT id, name FROM people").all())
     if not rows:
         return _People(np.zeros(0, int), np.zeros((0, 0), np.float32), {})
@@ -200,6 +202,7 @@ def face_suggestions(library: Library, *, offset: int = 0, limit: int = 100) -> 
             "WHERE f.photo_id IN (SELECT photo_id FROM faces WHERE id NOT IN (SELECT face_id FROM assignments))"
         ):
             in_photo[photo].add(person)
+        faces = with_usable_vectors(faces, size=vector_size(conn, model_id))
     if not faces or not len(people.ids):
         return []
     vectors = np.frombuffer(b"".join(row.vector for row in faces), dtype="<f4").reshape(len(faces), -1)

@@ -57,6 +57,11 @@ class FaceInfo:
     thumbnail: Path | None  # absolute path of the cached thumbnail, if any
 
 
+def person_label(person_id: int, name: str | None) -> str:
+    """How a person is called in messages and lists: their name, or "person ID" while unnamed."""
+    return name if name else f"person {person_id}"
+
+
 @dataclass(frozen=True)
 class Person:
     id: int
@@ -68,7 +73,7 @@ class Person:
 
     @property
     def display_name(self) -> str:
-        return self.name if self.name else f"person {self.id}"
+        return person_label(self.id, self.name)
 
 
 @dataclass(frozen=True)

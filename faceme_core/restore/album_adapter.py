@@ -13,11 +13,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from faceme_core.engine.options import RestoreOptions
-from faceme_core.errors import FaceMeError
 from faceme_core.faces.analyzer import skip_reason
 from faceme_core.faces.types import Detection
 from faceme_core.imageio import load_photo
-from faceme_core.library.types import FaceOutcome, PhotoOutcome, PhotoTask, TaskFace, TaskReference
+from faceme_core.library.types import FaceOutcome, PhotoOutcome, PhotoTask, TaskFace
 from faceme_core.restore.photo_restore import FaceReport, FaceTarget
 from faceme_core.restore.provenance import (
     RestoreRecord,
@@ -26,7 +25,7 @@ from faceme_core.restore.provenance import (
     untouched_record,
     write_sidecar,
 )
-from faceme_core.restore.reference_set import ReferenceSet, load_reference
+from faceme_core.restore.reference_set import ReferenceLoader
 from faceme_core.restore.sampling_progress import sampling_reporter
 from faceme_core.restore.session import RestoreSession
 from faceme_core.tasks import CancelToken, ProgressCallback, ignore_progress
@@ -58,7 +57,7 @@ class AlbumRestorer:
     def __init__(self, session: RestoreSession, settings: AlbumRestoreSettings = AlbumRestoreSettings()):
         self.session = session
         self.settings = settings
-        self._references: dict[tuple[TaskReference, ...], ReferenceSet] = {}
+        self._references = ReferenceLoader(session.analyzer)
 
     def __call__(self, task: PhotoTask, *, progress: ProgressCallback | None = None,
                  cancel: CancelToken | None = None) -> PhotoOutcome:
@@ -74,7 +73,7 @@ class AlbumRestorer:
                     unavailable_references=face.unavailable_references,
                 )
                 continue
-            references = self._reference_set(face.references)
+            references = self._references.load(face.references)
             targets.append(FaceTarget(
                 detection=detection, references=references.faces, reference_embeddings=references.embeddings,
                 reference_names=references.names, person=face.person_name,
@@ -104,27 +103,6 @@ class AlbumRestorer:
                 rows.append(face_record(index, report, tuple(reference_label(r) for r in face.references)))
         write_sidecar(RestoreRecord(input=task.photo_path, output=task.output_path, options=self.settings.restore,
                                     upscale=self.settings.upscale, faces=tuple(rows)))
-
-    def _reference_set(self, references: tuple[TaskReference, ...]) -> ReferenceSet:
-        if references not in self._references:
-            loaded = [_load_task_reference(reference, self.session) for reference in references]
-            self._references[references] = ReferenceSet(
-                faces=tuple(face for face, _ in loaded),
-                embeddings=tuple(embedding for _, embedding in loaded),
-                names=tuple(_reference_name(reference) for reference in references),
-            )
-        return self._references[references]
-
-
-def _load_task_reference(reference: TaskReference, session: RestoreSession):
-    try:
-        return load_reference(reference.path, session.analyzer, box_hint=reference.box)
-    except FaceMeError as error:
-        raise FaceMeError(f"reference {_reference_name(reference)}: {error}") from None
-
-
-def _reference_name(reference: TaskReference) -> str:
-    return f"face {reference.face_id}" if reference.kind == "face" else str(reference.path)
 
 
 def _face_outcome(face: TaskFace, report: FaceReport) -> FaceOutcome:

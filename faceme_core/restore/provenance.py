@@ -8,14 +8,17 @@ restoration can be reproduced (same models, options and seed give the same pixel
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from faceme_core.engine.options import RestoreOptions
-from faceme_core.imageio.atomic import write_atomically
+from faceme_core.errors import ImageSaveError
+from faceme_core.imageio.atomic import NAME_MAX, write_atomically
 
 SIDECAR_SUFFIX = ".faceme.json"
 RECORD_FORMAT = 1
@@ -68,20 +71,33 @@ def model_versions() -> dict[str, dict[str, str]]:
 
 
 def sidecar_path(output: Path) -> Path:
+    """``NAME.faceme.json`` beside the output. An output whose name is near the file system's limit
+    (a long album name, mirrored by a job) gets ``NAME-CUT~HASH.faceme.json`` instead, within
+    ``NAME_MAX`` bytes: the hash of the whole name keeps two such outputs' sidecars apart."""
     output = Path(output)
-    return output.with_name(output.name + SIDECAR_SUFFIX)
+    name = output.name + SIDECAR_SUFFIX
+    if len(os.fsencode(name)) <= NAME_MAX:
+        return output.with_name(name)
+    tag = "~" + hashlib.sha256(os.fsencode(output.name)).hexdigest()[:12]
+    room = NAME_MAX - len(os.fsencode(tag + SIDECAR_SUFFIX))
+    cut = os.fsencode(output.name)[:room].decode("utf-8", errors="ignore")  # never half a character
+    return output.with_name(cut + tag + SIDECAR_SUFFIX)
 
 
 def write_sidecar(record: RestoreRecord) -> Path:
-    """Write the record beside ``record.output`` (atomically) and return its path."""
+    """Write the record beside ``record.output`` (atomically) and return its path; ImageSaveError
+    when it cannot be written (the output itself is already there)."""
     path = sidecar_path(record.output)
-    write_atomically(path, (json.dumps(record.to_json(), indent=2) + "\n").encode("utf-8"))
+    try:
+        write_atomically(path, (json.dumps(record.to_json(), indent=2) + "\n").encode("utf-8"))
+    except OSError as error:
+        raise ImageSaveError(f"the output was written, but not the record of how it was made beside it "
+                             f"({error.strerror or error})", subject=path) from error
     return path
 
 
 def read_sidecar(output: Path) -> dict[str, Any]:
     return json.loads(sidecar_path(output).read_text(encoding="utf-8"))
-
 
 
 def face_record(index: int, report, references: tuple[str, ...] | None = None) -> FaceRecord:
@@ -97,6 +113,16 @@ def face_record(index: int, report, references: tuple[str, ...] | None = None) -
 def untouched_record(index: int, box, reason: str, person: str | None = None) -> FaceRecord:
     return FaceRecord(index=index, box=tuple(float(v) for v in box), mode="untouched", person=person, references=(),
                       seed=None, steps=None, identity_before=None, identity_after=None, note=reason)
+
+
+def photo_record(input: Path, output: Path, options: RestoreOptions, upscale: int, reports, left,
+                 references: tuple[str, ...]) -> RestoreRecord:
+    """The record of a photo restored with one set of reference photos (``faceme restore``): restored
+    faces first (``restore.photo_restore.FaceReport``), then the faces left as they were
+    (``restore.plan.LeftFace``), numbered in that order."""
+    rows = [face_record(index, report, () if report.blind else references) for index, report in enumerate(reports)]
+    rows += [untouched_record(len(rows) + index, face.box, face.reason) for index, face in enumerate(left)]
+    return RestoreRecord(input=Path(input), output=Path(output), options=options, upscale=upscale, faces=tuple(rows))
 
 
 def reference_label(reference) -> str:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from faceme_core.engine.restorer import ReferenceFace
 from faceme_core.errors import FaceMeError, ModelMissingError
 from faceme_core.faces.analyzer import FaceAnalyzer
-from faceme_core.faces.boxes import box_area, box_iou
+from faceme_core.faces.boxes import pick_box
 from faceme_core.faces.embedding_models import EMBEDDING_MODELS
-from faceme_core.faces.types import Embedding, Face
+from faceme_core.faces.types import Embedding
 from faceme_core.hashing import file_sha256
 from faceme_core.imageio import load_photo
+from faceme_core.library.types import TaskReference
 
 
 
@@ -43,7 +44,7 @@ def load_reference(
     faces = analyzer.analyze_rgb(rgb).faces
     if not faces:
         raise FaceMeError(f"{path}: no face large enough to use as a reference was found")
-    index = pick_reference_face(faces, box_hint)
+    index = pick_box([face.box for face in faces], box_hint)
     face = faces[index]
     # Mix's inputs as FaceMe computed them (colour order, detector size: see faceme_identity); the
     # returned Embedding stays the documented one, comparable with every other face's.
@@ -66,10 +67,33 @@ def load_reference_set(paths: Sequence[Path], analyzer: FaceAnalyzer) -> Referen
     )
 
 
-def pick_reference_face(faces: Sequence[Face], box_hint: tuple[float, float, float, float] | None) -> int:
-    if box_hint is not None:
-        return max(range(len(faces)), key=lambda i: box_iou(faces[i].box, box_hint))
-    return max(range(len(faces)), key=lambda i: box_area(faces[i].box))
+
+def short_reference_name(reference: TaskReference) -> str:
+    """"face 12" for an album face, the file's path for an image file (job reports, errors)."""
+    return f"face {reference.face_id}" if reference.kind == "face" else str(reference.path)
+
+
+class ReferenceLoader:
+    """Library references (``library.types.TaskReference``: album faces or files) read for the engine,
+    each once (per path and box), for every photo and re-run that uses it. ``name`` says how the
+    ``ReferenceSet`` names them in reports."""
+
+    def __init__(self, analyzer: FaceAnalyzer, name: Callable[[TaskReference], str] = short_reference_name):
+        self.analyzer = analyzer
+        self.name = name
+        self._cache: dict[TaskReference, tuple[ReferenceFace, Embedding]] = {}
+
+    def load(self, references: Sequence[TaskReference]) -> ReferenceSet:
+        loaded = []
+        for reference in references:
+            if reference not in self._cache:
+                try:
+                    self._cache[reference] = load_reference(reference.path, self.analyzer, box_hint=reference.box)
+                except FaceMeError as error:
+                    raise FaceMeError(f"reference {short_reference_name(reference)}: {error}") from None
+            loaded.append(self._cache[reference])
+        return ReferenceSet(faces=tuple(face for face, _ in loaded), embeddings=tuple(e for _, e in loaded),
+                            names=tuple(self.name(reference) for reference in references))
 
 
 def _is_identity_model(model_id: str) -> bool:

@@ -1,7 +1,7 @@
 """Restore whole photos with one person's reference photos: the task behind ``faceme restore``.
 
 For each photo: detect its faces, decide which get the references (``restore.plan``), restore them
-and write the output atomically. A photo that cannot be done (unreadable, nothing to write to...) is
+and write the output atomically, with its provenance sidecar (``restore.provenance``). A photo that cannot be done (unreadable, nothing to write to...) is
 reported in its ``PhotoResult`` and the others go on; a cancel stops at the next denoising step with
 ``Cancelled``, and the photo in progress writes nothing (no output, no temporary file).
 """
@@ -17,6 +17,7 @@ from faceme_core.engine.options import RestoreOptions
 from faceme_core.errors import FaceMeError
 from faceme_core.restore.photo_restore import FaceReport
 from faceme_core.restore.plan import LeftFace, PlanOptions
+from faceme_core.restore.provenance import photo_record, write_sidecar
 from faceme_core.restore.sampling_progress import sampling_reporter
 from faceme_core.restore.session import RestoreSession, output_path_for
 from faceme_core.tasks.progress import CancelToken, ProgressCallback, TaskProgress, ignore_progress
@@ -107,6 +108,10 @@ def restore_photos(
                 progress=sampling_reporter(progress, path.name, f"photo {number}/{total}"),
                 cancel=lambda: cancel.cancelled,
             )
+            write_sidecar(photo_record(  # how it was made, beside it, as the app and album jobs write it
+                outcome.input, outcome.output, request.options, request.upscale, outcome.faces, outcome.left,
+                tuple(str(reference) for reference in request.references),
+            ))
         except FaceMeError as error:
             result = PhotoResult(input=path, error=str(error))
             message = f"{path}: error: {error}"

@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import Sequence
 
 from faceme_core.engine.options import RestoreOptions
-from faceme_core.errors import FaceMeError, ImageSaveError
+from faceme_core.errors import ImageSaveError
 from faceme_core.faces.paste import paste_into_photo
 from faceme_core.image_types import Photo
 from faceme_core.imageio import load_photo, save_photo
-from faceme_core.library.types import TaskReference
 from faceme_core.restore.photo_restore import FaceTarget, RestoredTarget, restore_faces
 from faceme_core.restore.photo_setup import FaceChoice, PhotoSetup, targets_of
 from faceme_core.restore.provenance import FaceRecord, RestoreRecord, reference_label, write_sidecar
-from faceme_core.restore.reference_set import ReferenceSet, load_reference
+from faceme_core.restore.reference_set import ReferenceLoader
 from faceme_core.restore.sampling_progress import sampling_reporter
 from faceme_core.restore.session import RestoreSession
 from faceme_core.tasks.progress import CancelToken, ProgressCallback, TaskProgress, ignore_progress
@@ -50,24 +49,9 @@ class SetupResult:
         return next((face for face in self.faces if face.choice.index == index), None)
 
 
-class ReferenceLoader:
-    """Reference faces for the engine, loaded once per (path, box) and kept for re-runs."""
-
-    def __init__(self, session: RestoreSession):
-        self.session = session
-        self._cache: dict[TaskReference, tuple] = {}
-
-    def load(self, references: Sequence[TaskReference]) -> ReferenceSet:
-        loaded = []
-        for reference in references:
-            if reference not in self._cache:
-                try:
-                    self._cache[reference] = load_reference(reference.path, self.session.analyzer, box_hint=reference.box)
-                except FaceMeError as error:
-                    raise FaceMeError(f"reference {reference.path.name}: {error}") from None
-            loaded.append(self._cache[reference])
-        return ReferenceSet(faces=tuple(face for face, _ in loaded), embeddings=tuple(e for _, e in loaded),
-                            names=tuple(reference_label(r) for r in references))
+def reference_loader(session: RestoreSession) -> ReferenceLoader:
+    """One per restore view: references read once, kept for re-runs; reports name them in full."""
+    return ReferenceLoader(session.analyzer, name=reference_label)
 
 
 def restore_setup(
@@ -109,7 +93,7 @@ def rerun_face(
 def _restore(setup, faces, original, session, options, loader, progress, cancel) -> tuple[FaceResult, ...]:
     progress = progress or ignore_progress
     cancel = cancel or CancelToken.never()
-    loader = loader or ReferenceLoader(session)
+    loader = loader or reference_loader(session)
     targets = []
     for number, face in enumerate(faces, start=1):
         cancel.raise_if_cancelled()

@@ -198,3 +198,21 @@ def test_refs_add_file_says_when_the_face_looks_like_someone_else(cli, small_alb
     Image.new("RGB", (300, 300), (128, 128, 128)).save(blank)
     code, _, err = cli("refs", "add", "Audrey", "--file", str(blank))
     assert code == 2 and "no face" in err
+
+
+def test_refs_remove_with_a_wrong_id_removes_nothing_and_can_be_run_again(cli, small_album):
+    cli("scan", str(small_album))
+    band = next(p for p in json.loads(cli("people", "--json")[1]) if len(p["faces"]) >= 2)
+    added = [cli("refs", "add", str(band["id"]), "--face", str(face["id"]))[1] for face in band["faces"][:2]]
+    first, second = (int(out.split()[1].rstrip(":")) for out in added)
+
+    code, _, err = cli("refs", "remove", str(first), "99999")  # a typo in the second id
+    assert code == 2 and "no reference with id 99999" in err
+    assert len(json.loads(cli("refs", "list", str(band["id"]), "--json")[1])) == 2  # the first is still there
+
+    code, out, _ = cli("refs", "remove", str(first), str(second))  # the corrected command
+    assert code == 0 and out.splitlines() == [f"removed reference {first}", f"removed reference {second}"]
+    assert json.loads(cli("refs", "list", str(band["id"]), "--json")[1]) == []
+    code, out, _ = cli("people", "undo")  # one command, one decision to undo
+    assert code == 0 and "removal of references face" in out
+    assert len(json.loads(cli("refs", "list", str(band["id"]), "--json")[1])) == 2

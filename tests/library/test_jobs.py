@@ -239,7 +239,7 @@ def test_output_folders_are_refused_as_albums_and_reported_when_skipped(scanned,
     with scanned.reading() as conn:
         albums = conn.execute(select(schema.albums.c.path)).scalars().all()
     for folder in (out, out / "Small", moved):
-        with pytest.raises(LibraryError, match="is a FaceMe restore-album output folder"):
+        with pytest.raises(LibraryError, match="is a FaceMe album job's output folder"):
             scan_folders(scanned, [folder], analyzer)
     with scanned.reading() as conn:
         assert conn.execute(select(schema.albums.c.path)).scalars().all() == albums  # none registered

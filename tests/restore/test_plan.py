@@ -9,7 +9,8 @@ from faceme_core.faces.types import Detection, Embedding, Face, PhotoFaces, Skip
 from faceme_core.restore.identity_match import IDENTITY_MATCH_THRESHOLD, match_face
 from faceme_core.restore.plan import PlanOptions, plan_photo
 from faceme_core.faces.boxes import box_iou
-from faceme_core.restore.reference_set import ReferenceSet, pick_reference_face
+from faceme_core.faces.boxes import pick_box
+from faceme_core.restore.reference_set import ReferenceSet
 
 MODEL = "insightface/antelopev2/glintr100"
 
@@ -80,6 +81,6 @@ def test_plan_options_are_checked():
 
 def test_reference_face_choice_prefers_the_hinted_box_else_the_largest():
     faces = [face(10, 50, [1, 0, 0]), face(200, 120, [1, 0, 0])]
-    assert pick_reference_face(faces, None) == 1
-    assert pick_reference_face(faces, (12, 12, 58, 58)) == 0
+    assert pick_box([face.box for face in faces]) == 1
+    assert pick_box([face.box for face in faces], (12, 12, 58, 58)) == 0
     assert box_iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(50 / 150)

@@ -169,6 +169,8 @@ def test_outputs_are_checked_before_any_model_loads(photo, tmp_path, capsys, mon
     assert code == 2 and "cannot save as '.gif'" in err
     code, _, err = run_restore(capsys, str(photo), "--ref", str(photo), "--out-dir", str(photo))
     assert code == 2 and "is a file, not a folder" in err
+    code, _, err = run_restore(capsys, str(photo), "--ref", str(photo), "-o", str(tmp_path))
+    assert code == 2 and "is a folder; -o names the output file (give --out-dir" in err
     foreign = tmp_path / "someone_elses.png"
     foreign.write_bytes(b"not ours")
     code, _, err = run_restore(capsys, str(photo), "--ref", str(photo), "-o", str(foreign))

@@ -1,4 +1,5 @@
-"""The restore-photos task: progress per denoising step, cancel between steps, nothing written on cancel."""
+"""The restore-photos task: progress per denoising step, cancel between steps, nothing written on cancel,
+a provenance sidecar beside each output."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import pytest
 from PIL import Image
 
 from faceme_core.engine.options import RestoreOptions
+from faceme_core.restore.photo_restore import FaceReport
+from faceme_core.restore.plan import LeftFace
+from faceme_core.restore.provenance import photo_record, read_sidecar, sidecar_path
 from faceme_core.restore.session import RestoreSession
 from faceme_core.tasks import Cancelled, CancelToken, TaskProgress
 from faceme_core.tasks.restore_photos import RestorePhotosRequest, restore_photos
@@ -43,6 +47,33 @@ def test_progress_reports_every_step_of_every_photo(session, photos, tmp_path):
     assert sampling[0].item == "two boys.png: face 1/1" and sampling[-1].eta_seconds == 0.0
     finished = [e for e in events if e.stage == "photos"]
     assert [(e.done, e.total) for e in finished] == [(1, 2), (2, 2)] and "railing.png ->" in finished[1].message
+
+
+def test_each_output_gets_a_provenance_sidecar_like_the_app_and_album_jobs(session, photos, tmp_path):
+    out = tmp_path / "out"
+    request = RestorePhotosRequest(photos=(photos[0],), references=(photos[0],), out_dir=out,
+                                   options=RestoreOptions(steps=2, seed=7))
+    [result] = restore_photos(request, session)
+
+    record = read_sidecar(result.output)
+    assert sidecar_path(result.output).parent == out and sorted(p.name for p in out.iterdir()) == [
+        "two boys.png", "two boys.png.faceme.json"]  # the sidecar, no temporary file left
+    assert record["input"] == str(photos[0]) and record["output"] == str(result.output)
+    assert record["settings"]["steps"] == 2 and record["settings"]["seed"] == 7 and record["settings"]["upscale"] == 1
+    [restored] = record["faces"]
+    assert restored["mode"] == "references" and restored["references"] == [str(photos[0])]
+    assert restored["seed"] == 7 and restored["steps"] == 2 and restored["identity_after"] is not None
+
+
+def test_the_record_lists_restored_faces_then_those_left_as_they_were(session, photos):
+    report = FaceReport(box=(1, 2, 3, 4), person=None, match_similarity=0.1, references=(), blind=True, steps=2,
+                        model_evaluations=2, seconds=0.1, seed=5, identity_before=None, identity_after=None)
+    left = LeftFace(box=(5, 6, 7, 8), reason="not the largest face (only the largest is restored)")
+    record = photo_record(photos[0], Path("out.png"), RestoreOptions(), 2, (report,), (left,), ("ref.jpg",)).to_json()
+    blind, untouched = record["faces"]
+    assert (blind["index"], blind["mode"], blind["references"], blind["seed"]) == (0, "blind", [], 5)
+    assert (untouched["index"], untouched["mode"], untouched["box"]) == (1, "untouched", (5.0, 6.0, 7.0, 8.0))
+    assert "largest" in untouched["note"] and record["settings"]["upscale"] == 2
 
 
 def test_cancel_mid_sampling_raises_cancelled_and_writes_nothing(session, photos, tmp_path):

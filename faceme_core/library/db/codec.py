@@ -54,6 +54,21 @@ def with_usable_vectors(rows: Sequence[Row], *, size: int | None = None, what: s
     return usable
 
 
+def vector_size(conn, model_id: str) -> int | None:
+    """Bytes of one stored embedding of ``model_id``, to tell damaged blobs from good ones when only a
+    few rows are at hand: the model's dimension when it is a known model, else the size most of its
+    stored vectors have (None: none stored)."""
+    from faceme_core.faces.embedding_models import EMBEDDING_MODELS
+
+    model = EMBEDDING_MODELS.get(model_id)
+    if model is not None:
+        return model.dimension * _FLOAT32_LE.itemsize
+    return conn.exec_driver_sql(
+        "SELECT length(vector) FROM embeddings WHERE model_id = ? GROUP BY length(vector) "
+        "ORDER BY count(*) DESC LIMIT 1", (model_id,),
+    ).scalar()
+
+
 def stack_vectors(blobs: list[bytes]) -> np.ndarray:
     """(n, d) float32 matrix from n vector blobs (n may be 0: shape (0, 0))."""
     if not blobs:
