@@ -90,6 +90,8 @@ class MainWindow(QMainWindow):
         self.restore = RestoreView(session, settings, analyzer=analyzer)  # part 2: restore
         self.restore.add_photos(list(photos))
         self.photos.open_person.connect(self.open_person)
+        self.photos.restore_photos.connect(self.restore_photos)
+        self.photos.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.people.open_photo.connect(self.open_photo)
         self.review.open_person.connect(self.open_person)
         self.stack = QStackedWidget()
@@ -204,6 +206,10 @@ class MainWindow(QMainWindow):
     def open_photo(self, photo_id: int) -> None:
         self.show_view("photos")
         self.photos.open_photo(photo_id)
+
+    def restore_photos(self, photos: list[Path]) -> None:
+        self.restore.add_photos(photos)
+        self.show_view("restore")
 
     # --- scanning -------------------------------------------------------------------------------------
     def add_folders(self, folders: list[Path]) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from faceme_desktop.icons import icon
 
@@ -34,6 +35,20 @@ def make_action(window: QMainWindow, spec: ActionSpec, slot: Callable[[], object
         act.setIcon(icon(spec.glyph))
     act.triggered.connect(lambda _checked=False: slot())
     window.addAction(act)
+    return act
+
+
+def view_action(parent: QWidget, text: str, shortcut: str | QKeySequence | None, tip: str, slot, name: str) -> QAction:
+    """An action whose tooltip names its shortcut."""
+    act = QAction(text, parent)
+    act.setObjectName(name)
+    if shortcut:
+        act.setShortcut(QKeySequence(shortcut))
+        act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        tip += f" ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
+    act.setToolTip(tip)
+    act.triggered.connect(slot)
+    parent.addAction(act)
     return act
 
 

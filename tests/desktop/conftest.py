@@ -13,7 +13,7 @@ from faceme_desktop.pyside_fixes import keep_none_alive
 from faceme_desktop.settings import AppSettings, configure_application_names, isolate_settings
 from faceme_desktop.start_options import StartOptions
 from faceme_desktop.thumbnails import configure_pixmap_cache
-from tests.library.conftest import SMALL_ALBUM, copy_album
+from tests.library.conftest import SMALL_ALBUM, ReplayAnalyzer, copy_album
 from tests.library.conftest import analysis_cache, analyzer, dlib_analyzer  # noqa: F401 (the library tests' fixtures)
 
 
@@ -27,8 +27,6 @@ def isolated_settings(tmp_path):
     folder = tmp_path / "settings"
     isolate_settings(folder)
     return folder
-
-
 
 
 @pytest.fixture(scope="session")
