@@ -92,6 +92,7 @@ class PhotosView(QWidget):
         self.page = PhotoPage(session)
         self.page.back.connect(self.show_grid)
         self.page.open_person.connect(self.open_person)
+        self.page.restore_photo.connect(self.restore_photos)
         self.folders.setMinimumWidth(120)
         splitter = QSplitter()
         splitter.addWidget(self.folders)

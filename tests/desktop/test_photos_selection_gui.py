@@ -49,3 +49,14 @@ def test_select_all_and_make_a_job_from_the_selection(make_window, scanned_libra
         items = job_items(library, job.id)
     assert job.total == 5 and {item.state for item in items} == {"done"}
     assert {item.photo_path.name for item in items} == {photos.model.row_at(r).path.name for r in range(5)}
+
+
+def test_an_open_photo_is_restored_with_its_button(make_window, scanned_library, analyzer, qtbot):
+    window = make_window(scanned_library, analyzer=analyzer)
+    photos = window.photos
+    qtbot.waitUntil(lambda: photos.model.rowCount() == 5 and photos.model.row_at(4) is not None, timeout=5000)
+    photo = photos.model.row_at(grid_row(photos, "two_boys.jpg"))
+    photos.open_photo(photo.id)
+    qtbot.waitUntil(lambda: photos.page.detail is not None, timeout=5000)
+    qtbot.mouseClick(photos.page.restore_button, Qt.MouseButton.LeftButton)
+    assert window.stack.currentWidget() is window.restore and window.restore.photos == [photo.path]
