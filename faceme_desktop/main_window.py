@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         slots = {
             "addFolder": self.welcome.choose_folder,
-            "cancelTask": self.scans.cancel,
+            "cancelTask": self.cancel_running,
             "quit": self.close,
             "undo": self.session.undo,
             "redo": self.session.redo,
@@ -159,6 +159,13 @@ class MainWindow(QMainWindow):
         self.actions_by_name["undo"].setEnabled(False)
         self.actions_by_name["redo"].setEnabled(False)
         self.welcome.add_button.setToolTip(self.actions_by_name["addFolder"].toolTip())
+
+    def cancel_running(self) -> None:
+        """File > Cancel running task: the scan and the restore running in the Restore view (a job is
+        paused with its own button: it stays resumable)."""
+        self.scans.cancel()
+        if self.restore.controller is not None and self.restore.controller.busy:
+            self.restore.cancel()
 
     def show_preferences(self) -> PreferencesDialog:
         dialog = PreferencesDialog(self.settings, self)

@@ -60,7 +60,7 @@ def refresh_action_icons(actions: dict[str, QAction]) -> None:
 
 FILE = (
     ActionSpec("addFolder", "&Add album folder...", QKeySequence.StandardKey.Open, "Scan a folder of photos for faces", "add-folder"),
-    ActionSpec("cancelTask", "&Cancel running task", "Ctrl+.", "Stop the scan; what is done is kept", "cancel"),
+    ActionSpec("cancelTask", "&Cancel running task", "Ctrl+.", "Stop the scan or the restore; what is done is kept", "cancel"),
     ActionSpec("quit", "&Quit", QKeySequence.StandardKey.Quit, "Close FaceMe", "quit"),
 )
 EDIT = (

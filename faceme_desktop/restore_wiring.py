@@ -53,9 +53,12 @@ def install_restore_parts(window: QMainWindow, *, models_dir: Path | None = None
     for spec in RESTORE_ACTIONS:
         action = make_action(window, spec, slots[spec.name])
         window.actions_by_name[spec.name] = action
-        if spec.name == "restorePhotos":  # File: after "Add album folder"
+        if spec.name == "restorePhotos":  # File: after "Add album folder", then the Photos grid's selection actions
             file_actions = menus["File"].actions()
-            menus["File"].insertAction(file_actions[1] if len(file_actions) > 1 else None, action)
+            before = file_actions[1] if len(file_actions) > 1 else None
+            menus["File"].insertAction(before, action)
+            menus["File"].insertActions(before, list(window.photos.actions_by_name.values()))
+            menus["File"].insertSeparator(before)
         elif spec.name == "showJobs":
             menus["View"].addAction(action)
         else:

@@ -19,6 +19,8 @@ def test_ctrl_click_two_photos_and_restore_them(make_window, scanned_library, gu
     qtbot.waitUntil(lambda: photos.model.rowCount() == 5 and photos.model.row_at(4) is not None, timeout=5000)
     button = photos.buttons["restoreSelected"]
     assert not button.isEnabled() and "Ctrl+Shift+R" in photos.actions_by_name["restoreSelected"].toolTip()
+    file_menu = window.menuBar().actions()[0].menu()
+    assert {"restoreSelected", "jobFromSelection"} <= {a.objectName() for a in file_menu.actions()}
     for name, modifier in (("two_boys.jpg", Qt.KeyboardModifier.NoModifier),
                            ("band_four_b.jpg", Qt.KeyboardModifier.ControlModifier)):
         rect = photos.grid.visualRect(photos.model.index(grid_row(photos, name)))
