@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -114,6 +115,7 @@ class PhotosView(QWidget):
         """The grid with a bar above it: what is selected and what can be done with it."""
         self.selection_label = QLabel()
         self.selection_label.setObjectName("photoSelection")
+        self.selection_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
         self.buttons: dict[str, QToolButton] = {}
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)

@@ -132,3 +132,16 @@ def test_preferences_change_the_kept_settings_and_the_scan_backend(make_window, 
     settings = AppSettings()
     assert (settings.face_backend, settings.device, settings.output_folder) == ("dlib", "cpu", tmp_path / "restored")
     assert window.scans.backend == "dlib"
+
+
+def test_results_still_queued_when_the_session_closes_are_dropped(qtbot, tmp_path):
+    from faceme_core.library.library import Library
+    from faceme_desktop.session import LibrarySession
+
+    session = LibrarySession(Library.open(tmp_path / "library.sqlite"))
+    got = []
+    session.query(lambda library: "late", on_result=got.append)
+    session.close()  # waits for the read: its result is queued for widgets that are going away
+    qtbot.wait(50)
+    assert got == []
+    session.deleteLater()
