@@ -69,6 +69,10 @@ def test_status_bar_shows_progress_eta_and_cancel(qtbot):
     assert (status.bar.value(), status.bar.maximum()) == (30, 120)
     assert status.label.text() == "Finding faces: a.jpg (30/120), 2 failed"
     assert status.eta.text() == "about 2 min left"
+    long_name = "a_very_long_file_name_from_a_scanner_" * 4 + ".jpg"
+    task.progress.emit(TaskProgress("analysing", 31, 120, f"/album/{long_name}", 150.0))
+    assert status.label.text().endswith("(31/120)") and "…" in status.label.text()  # the count stays visible
+    assert status.label.toolTip() == f"Finding faces: {long_name} (31/120)"
     task.finished.emit()
     assert status.isHidden()
 
