@@ -29,6 +29,8 @@ def isolated_settings(tmp_path):
     return folder
 
 
+
+
 @pytest.fixture(scope="session")
 def gui_album(tmp_path_factory) -> Path:
     return copy_album(tmp_path_factory.mktemp("gui") / "Album", SMALL_ALBUM)
