@@ -90,6 +90,8 @@ class MainWindow(QMainWindow):
         self.restore = RestoreView(session, settings, analyzer=analyzer)  # part 2: restore
         self.restore.add_photos(list(photos))
         self.photos.open_person.connect(self.open_person)
+        self.photos.restore_photos.connect(self.restore_photos)
+        self.photos.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.people.open_photo.connect(self.open_photo)
         self.review.open_person.connect(self.open_person)
         self.stack = QStackedWidget()
@@ -133,7 +135,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         slots = {
             "addFolder": self.welcome.choose_folder,
-            "cancelTask": self.scans.cancel,
+            "cancelTask": self.cancel_running,
             "quit": self.close,
             "undo": self.session.undo,
             "redo": self.session.redo,
@@ -157,6 +159,13 @@ class MainWindow(QMainWindow):
         self.actions_by_name["undo"].setEnabled(False)
         self.actions_by_name["redo"].setEnabled(False)
         self.welcome.add_button.setToolTip(self.actions_by_name["addFolder"].toolTip())
+
+    def cancel_running(self) -> None:
+        """File > Cancel running task: the scan and the restore running in the Restore view (a job is
+        paused with its own button: it stays resumable)."""
+        self.scans.cancel()
+        if self.restore.controller is not None and self.restore.controller.busy:
+            self.restore.cancel()
 
     def show_preferences(self) -> PreferencesDialog:
         dialog = PreferencesDialog(self.settings, self)
@@ -204,6 +213,10 @@ class MainWindow(QMainWindow):
     def open_photo(self, photo_id: int) -> None:
         self.show_view("photos")
         self.photos.open_photo(photo_id)
+
+    def restore_photos(self, photos: list[Path]) -> None:
+        self.restore.add_photos(photos)
+        self.show_view("restore")
 
     # --- scanning -------------------------------------------------------------------------------------
     def add_folders(self, folders: list[Path]) -> None:

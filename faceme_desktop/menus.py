@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from faceme_desktop.icons import icon
 
@@ -37,6 +38,20 @@ def make_action(window: QMainWindow, spec: ActionSpec, slot: Callable[[], object
     return act
 
 
+def view_action(parent: QWidget, text: str, shortcut: str | QKeySequence | None, tip: str, slot, name: str) -> QAction:
+    """An action whose tooltip names its shortcut."""
+    act = QAction(text, parent)
+    act.setObjectName(name)
+    if shortcut:
+        act.setShortcut(QKeySequence(shortcut))
+        act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        tip += f" ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
+    act.setToolTip(tip)
+    act.triggered.connect(slot)
+    parent.addAction(act)
+    return act
+
+
 def refresh_action_icons(actions: dict[str, QAction]) -> None:
     for act in actions.values():
         if act.data():
@@ -45,7 +60,7 @@ def refresh_action_icons(actions: dict[str, QAction]) -> None:
 
 FILE = (
     ActionSpec("addFolder", "&Add album folder...", QKeySequence.StandardKey.Open, "Scan a folder of photos for faces", "add-folder"),
-    ActionSpec("cancelTask", "&Cancel running task", "Ctrl+.", "Stop the scan; what is done is kept", "cancel"),
+    ActionSpec("cancelTask", "&Cancel running task", "Ctrl+.", "Stop the scan or the restore; what is done is kept", "cancel"),
     ActionSpec("quit", "&Quit", QKeySequence.StandardKey.Quit, "Close FaceMe", "quit"),
 )
 EDIT = (

@@ -38,6 +38,7 @@ def install_restore_parts(window: QMainWindow, *, models_dir: Path | None = None
     window.jobs.status_message.connect(lambda text: window.statusBar().showMessage(text, 10_000))
     window.jobs.models_requested.connect(lambda text: open_models_dialog(window, text))
     window.views["jobs"] = window.jobs
+    window.photos.job_from_photos.connect(lambda photos: job_from_photos(window, photos))
     window.stack.addWidget(window.jobs)
 
     slots = {
@@ -52,21 +53,28 @@ def install_restore_parts(window: QMainWindow, *, models_dir: Path | None = None
     for spec in RESTORE_ACTIONS:
         action = make_action(window, spec, slots[spec.name])
         window.actions_by_name[spec.name] = action
-        if spec.name == "restorePhotos":  # File: after "Add album folder"
+        if spec.name == "restorePhotos":  # File: after "Add album folder", then the Photos grid's selection actions
             file_actions = menus["File"].actions()
-            menus["File"].insertAction(file_actions[1] if len(file_actions) > 1 else None, action)
+            before = file_actions[1] if len(file_actions) > 1 else None
+            menus["File"].insertAction(before, action)
+            menus["File"].insertActions(before, list(window.photos.actions_by_name.values()))
+            menus["File"].insertSeparator(before)
         elif spec.name == "showJobs":
             menus["View"].addAction(action)
         else:
             tools.addAction(action)
 
 
+def job_from_photos(window, photos: list[Path]) -> None:
+    window.show_view("jobs")  # the output-folder question and then the job's progress appear there
+    window.jobs.create_job(photos=photos)
+
+
 def choose_photos_to_restore(window) -> None:
     patterns = " ".join(f"*{suffix}" for suffix in sorted(SUPPORTED_SUFFIXES))
     files, _ = QFileDialog.getOpenFileNames(window, "Photos to restore", "", f"Photos ({patterns})")
     if files:
-        window.restore.add_photos([Path(f) for f in files])
-        window.show_view("restore")
+        window.restore_photos([Path(f) for f in files])
 
 
 def open_models_dialog(window, missing_text: str = ""):

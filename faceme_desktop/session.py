@@ -44,10 +44,12 @@ class _Relay(QObject):
 
     def __init__(self, parent: QObject):
         super().__init__(parent)
+        self.closed = False
         self.delivered.connect(self._call)
 
-    @staticmethod
-    def _call(callback, value) -> None:
+    def _call(self, callback, value) -> None:
+        if self.closed:
+            return  # the session closed with this result still queued: the widgets it was for are gone
         callback(value)
 
 
@@ -137,4 +139,5 @@ class LibrarySession(QObject):
             return
         self._timer.stop()
         self.wait_idle()
+        self._relay.closed = True
         self.library.close()

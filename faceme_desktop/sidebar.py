@@ -15,7 +15,9 @@ class Sidebar(QListWidget):
         super().__init__(parent)
         self.setObjectName("sidebar")
         self.setIconSize(QSize(22, 22))
-        self.setFixedWidth(150)
+        # As wide as the longest name with its icon, not more: the views need the room.
+        longest = max(self.fontMetrics().horizontalAdvance(text) for _key, text in VIEWS)
+        self.setFixedWidth(longest + 22 + 44)
         self.setSpacing(2)
         for key, text in VIEWS:
             item = QListWidgetItem(text)

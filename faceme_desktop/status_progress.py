@@ -12,6 +12,7 @@ from faceme_desktop.icons import icon
 from faceme_desktop.tasks_qt import RunningTask, format_eta
 
 
+LABEL_WIDTH = 380
 STAGE_WORDS = {
     "loading": "Loading the face models",
     "walking": "Looking for photos",
@@ -39,6 +40,7 @@ class StatusProgress(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.label = QLabel()
+        self.label.setFixedWidth(LABEL_WIDTH)  # a steady width: the status bar never clips it mid-text
         self.bar = QProgressBar()
         self.bar.setFixedWidth(180)
         self.bar.setTextVisible(False)
@@ -62,7 +64,7 @@ class StatusProgress(QWidget):
 
     def follow(self, task: RunningTask) -> None:
         self._task = task
-        self.label.setText(task.title + "...")
+        self._say(task.title + "...")
         self.bar.setRange(0, 0)  # busy until the first event with a total
         self.eta.clear()
         self.cancel_button.setEnabled(True)
@@ -76,14 +78,19 @@ class StatusProgress(QWidget):
             self.bar.setValue(min(event.done, event.total))
         else:
             self.bar.setRange(0, 0)
-        self.label.setText(describe(event))
+        self._say(describe(event))
         self.eta.setText(format_eta(event.eta_seconds))
 
     def _on_cancel(self) -> None:
         if self._task is not None:
             self._task.cancel()
             self.cancel_button.setEnabled(False)
-            self.label.setText("Stopping...")
+            self._say("Stopping...")
+
+    def _say(self, text: str) -> None:
+        """The text, shortened in the middle (a long file name) so the count at its end stays visible."""
+        self.label.setText(self.label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, LABEL_WIDTH - 4))
+        self.label.setToolTip(text)
 
     def _on_finished(self) -> None:
         self._task = None

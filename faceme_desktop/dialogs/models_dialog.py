@@ -30,6 +30,7 @@ from faceme_core.models.manifest import component
 from faceme_core.models.store import ComponentStatus, model_status
 from faceme_core.tasks import TaskProgress
 from faceme_desktop.error_dialog import show_error
+from faceme_desktop.icons import icon
 from faceme_desktop.tasks_qt import RunningTask, format_eta
 
 COLUMNS = ("Component", "State", "Size", "Licence")
@@ -74,6 +75,22 @@ def status_rows(models_dir: Path, deep: bool = False) -> list[ComponentStatus]: 
     return model_status(models_dir, deep=deep)
 
 
+def verify_summary(statuses: list[ComponentStatus]) -> str:
+    """One line after Verify: how many components are sound, and each one that is not, with why."""
+    def titles(state: str) -> list[ComponentStatus]:
+        return [s for s in statuses if s.state == state]
+
+    installed, invalid, missing = titles("installed"), titles("invalid"), titles("missing")
+    parts = [f"Verified: {len(installed)} of {len(statuses)} components installed and sound"]
+    parts += [f"{s.name} is invalid ({s.errors[0] if s.errors else 'unreadable'})" for s in invalid]
+    if missing:
+        parts.append("missing: " + ", ".join(s.name for s in missing))
+    warned = [s.name for s in installed if s.warnings]
+    if warned:
+        parts.append("warnings for " + ", ".join(warned) + " (hover the state)")
+    return "; ".join(parts)
+
+
 class ModelsDialog(QDialog):
     models_changed = Signal()  # installed, imported: the restore engine is loaded anew
     offload_changed = Signal(str)  # an OFFLOAD_MODES name
@@ -87,6 +104,7 @@ class ModelsDialog(QDialog):
         self.models_dir = Path(models_dir) if models_dir else paths.models_dir()
         self.fetcher = fetcher  # None: the Hugging Face downloader; tests pass a fake
         self.statuses: list[ComponentStatus] = []
+        self.verifying = False
         self.task: RunningTask | None = None
         self._speed = SpeedMeter()
         self.pool = QThreadPool(self)
@@ -131,18 +149,20 @@ class ModelsDialog(QDialog):
         self.cancel_button.setEnabled(False)
         self.import_button = QPushButton("Import from folder...")
         self.verify_button = QPushButton("Verify")
+        self.verify_button.setObjectName("verifyModels")
         self.verify_button.setToolTip("Check every file thoroughly (reads the weights' headers)")
         close = QPushButton("Close")
         self.download_all.clicked.connect(lambda: self.download(("all",)))
         self.download_one.clicked.connect(self.download_selected)
         self.cancel_button.clicked.connect(self.cancel)
         self.import_button.clicked.connect(self.import_folder)
-        self.verify_button.clicked.connect(lambda: self.refresh(deep=True))
+        self.verify_button.clicked.connect(self.verify)
         close.clicked.connect(self.accept)
         self.progress = QProgressBar()
         self.progress.setObjectName("downloadProgress")
         self.progress_label = QLabel()
         self.progress_label.setObjectName("downloadLabel")
+        self.progress_label.setWordWrap(True)
 
         buttons = QHBoxLayout()
         for button in (self.download_all, self.download_one, self.cancel_button, self.import_button, self.verify_button):
@@ -171,11 +191,33 @@ class ModelsDialog(QDialog):
     def refresh(self, deep: bool = False) -> None:
         from superqt.utils import create_worker
 
-        if deep:
-            self.progress_label.setText("Verifying every file...")
         worker = create_worker(status_rows, self.models_dir, deep, _start_thread=False,
-                               _connect={"returned": self._on_statuses, "errored": lambda e: show_error(self, e)})
+                               _connect={"returned": self._on_statuses, "errored": self._on_status_error})
         worker.start()
+
+    def verify(self) -> None:
+        """Reads every installed component again, thoroughly; the table and a one-line summary show it."""
+        if self.verifying or (self.task is not None and self.task.running):
+            return
+        self.verifying = True
+        for button in (self.download_all, self.download_one, self.import_button, self.verify_button):
+            button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self.progress_label.setText("Verifying every file...")
+        self.refresh(deep=True)
+
+    def _on_status_error(self, error: BaseException) -> None:
+        if self.verifying:
+            self._end_verify("")
+        show_error(self, error)
+
+    def _end_verify(self, text: str) -> None:
+        self.verifying = False
+        for button in (self.download_all, self.download_one, self.import_button, self.verify_button):
+            button.setEnabled(True)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress_label.setText(text)
 
     def _on_statuses(self, statuses: list[ComponentStatus]) -> None:
         self.statuses = statuses
@@ -187,6 +229,8 @@ class ModelsDialog(QDialog):
             problems = "\n".join(status.errors + status.warnings)
             if problems:
                 state.setToolTip(problems)
+            if status.warnings and status.state == "installed":
+                state.setIcon(icon("warning"))
             size = human_bytes(status.size_bytes) if status.size_bytes else f"~{human_bytes(spec.approx_bytes)}"
             name = QTableWidgetItem(spec.title)
             name.setToolTip(f"{status.name}: {status.path or 'not installed'}")
@@ -195,10 +239,8 @@ class ModelsDialog(QDialog):
             cells = [name, state, QTableWidgetItem(size), licence]
             for column, item in enumerate(cells):
                 self.table.setItem(row, column, item)
-        if self.progress_label.text().startswith("Verifying"):
-            bad = [s.name for s in statuses if s.state == "invalid"]
-            self.progress_label.setText("Every installed component checks out" if not bad
-                                        else f"Invalid: {', '.join(bad)} (hover the state for why)")
+        if self.verifying:
+            self._end_verify(verify_summary(statuses))
 
     def state_of(self, name: str) -> str | None:
         return next((s.state for s in self.statuses if s.name == name), None)
@@ -264,8 +306,9 @@ class ModelsDialog(QDialog):
         show_error(self, error)
 
     def _idle(self) -> None:
-        for button in (self.download_all, self.download_one, self.import_button, self.verify_button):
+        for button in (self.download_all, self.download_one, self.import_button):
             button.setEnabled(True)
+        self.verify_button.setEnabled(not self.verifying)
         self.cancel_button.setEnabled(False)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)

@@ -14,8 +14,9 @@ def merge_outcome(source: PersonRow, target: PersonRow) -> str:
     """The sentence the dialog shows: which name and cover survive (the target's, unless it has none)."""
     name = target.name or source.name or f"person {target.id}"
     total = source.face_count + target.face_count
+    faces = {1: "The face", 2: "Both faces"}.get(source.face_count, f"All {source.face_count} faces")
     return (
-        f"All {source.face_count} face(s) of <b>{source.display_name}</b> move to "
+        f"{faces} of <b>{source.display_name}</b> move to "
         f"<b>{target.display_name}</b>, which then has {total} faces and is called <b>{name}</b>. "
         f"{target.display_name}'s cover is kept. You can undo this (Ctrl+Z)."
     )

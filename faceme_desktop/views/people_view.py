@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -25,6 +25,7 @@ from faceme_core.library.queries import PersonRow
 from faceme_desktop import core_queries
 from faceme_desktop.delegates import ThumbnailDelegate
 from faceme_desktop.icons import icon
+from faceme_desktop.menus import view_action as action
 from faceme_desktop.models.people_model import PeopleModel
 from faceme_desktop.pager import Pager
 from faceme_desktop.session import LibrarySession
@@ -38,20 +39,6 @@ COVER_SIZE = 120
 # the list: a new, small album shows everyone it found.
 CROWDED = 24
 SORT_CHOICES = (("Most faces", "count"), ("Name", "name"), ("Recently changed", "recent"))
-
-
-def action(parent: QWidget, text: str, shortcut: str | QKeySequence | None, tip: str, slot, name: str) -> QAction:
-    """An action whose tooltip names its shortcut."""
-    act = QAction(text, parent)
-    act.setObjectName(name)
-    if shortcut:
-        act.setShortcut(QKeySequence(shortcut))
-        act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        tip += f" ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
-    act.setToolTip(tip)
-    act.triggered.connect(slot)
-    parent.addAction(act)
-    return act
 
 
 class PeopleView(QWidget):

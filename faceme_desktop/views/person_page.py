@@ -45,6 +45,7 @@ class PersonPage(QWidget):
         self.session = session
         self.person_id: int | None = None
         self.person: PersonRow | None = None
+        self._stale = False
         self.back_button = QToolButton()
         self.back_button.setToolTip("Back to all people (Esc)")
         self.back_button.clicked.connect(self.back)
@@ -166,6 +167,14 @@ class PersonPage(QWidget):
 
     def _on_library_changed(self) -> None:
         if self.isVisible():
+            self.reload()
+        else:
+            self._stale = True  # read again when shown: an edit elsewhere may have renamed or moved faces
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
             self.reload()
 
     def selected_faces(self) -> list[PersonFaceRow]:

@@ -187,9 +187,12 @@ class FacePanel(QWidget):
             self.title.setText("Click a face to name it.")
         elif face.person_id is None:
             self.title.setText("<b>Unknown face</b><br>Type who it is.")
+        elif face.assigned_by == "auto":  # the box says "Name?": so does the panel
+            self.title.setText(f"<b>{face_label(face)}?</b> (grouped automatically)<br>"
+                               "Confirm it, or type a name to correct it.")
         else:
             state = STATE_WORDS[face.state]
-            self.title.setText(f"<b>{face_label(face)}</b> ({state})<br>Type a name to name or correct it.")
+            self.title.setText(f"<b>{face_label(face)}</b> ({state})<br>Type a name to correct it.")
         if has_face:
             self.name_edit.setFocus()
 
@@ -231,6 +234,7 @@ class PhotoPage(QWidget):
 
     back = Signal()
     open_person = Signal(int)
+    restore_photo = Signal(list)  # [path]: open it in the Restore view
 
     def __init__(self, session: LibrarySession, parent: QWidget | None = None):
         super().__init__(parent)
@@ -238,10 +242,18 @@ class PhotoPage(QWidget):
         self.photo_id: int | None = None
         self.detail: PhotoDetail | None = None
         self._pixmap: QPixmap | None = None
+        self._stale = False
         self.back_button = QToolButton()
         self.back_button.setToolTip("Back to all photos (Esc)")
         self.back_button.clicked.connect(self.back)
         self.caption = QLabel()
+        self.restore_button = QToolButton()
+        self.restore_button.setObjectName("restoreThisPhoto")
+        self.restore_button.setText("Restore this photo")
+        self.restore_button.setToolTip("Open this photo in Restore (Ctrl+Shift+R)")
+        self.restore_button.setShortcut("Ctrl+Shift+R")
+        self.restore_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.restore_button.clicked.connect(self._on_restore)
         self.canvas = PhotoCanvas()
         self.panel = FacePanel(session)
         self.panel.open_person = self.open_person.emit
@@ -249,6 +261,7 @@ class PhotoPage(QWidget):
         header = QHBoxLayout()
         header.addWidget(self.back_button)
         header.addWidget(self.caption, 1)
+        header.addWidget(self.restore_button)
         body = QHBoxLayout()
         body.addWidget(self.canvas, 1)
         body.addWidget(self.panel)
@@ -260,7 +273,12 @@ class PhotoPage(QWidget):
 
     def refresh_icons(self) -> None:
         self.back_button.setIcon(icon("back"))
+        self.restore_button.setIcon(icon("restore"))
         self.panel.refresh_icons()
+
+    def _on_restore(self) -> None:
+        if self.detail is not None:
+            self.restore_photo.emit([self.detail.photo.path])
 
     def show_photo(self, photo_id: int) -> None:
         self.photo_id = photo_id
@@ -305,6 +323,14 @@ class PhotoPage(QWidget):
 
     def _on_library_changed(self) -> None:
         if self.isVisible():
+            self._reload()
+        else:
+            self._stale = True  # read again when shown: names may have changed in another view
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
             self._reload()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802

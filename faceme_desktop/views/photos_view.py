@@ -7,11 +7,24 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from faceme_core.library import queries
-from faceme_core.library.queries import FolderRow
+from faceme_core.library.queries import FolderRow, PhotoRow
 from faceme_desktop.delegates import ThumbnailDelegate
+from faceme_desktop.icons import icon
+from faceme_desktop.menus import view_action as action
 from faceme_desktop.models.photos_model import PhotosModel
 from faceme_desktop.models.roles import ID_ROLE
 from faceme_desktop.pager import Pager
@@ -34,9 +47,25 @@ def folder_label(path: Path, folders: list[FolderRow]) -> str:
         return str(path)
 
 
+def rows_at(library, query, numbers: list[int], page_size: int) -> list[PhotoRow]:  # worker thread
+    """The photos at these grid rows, read page by page (a selection can reach pages never shown)."""
+    pages: dict[int, list[PhotoRow]] = {}
+    rows = []
+    for number in numbers:
+        page = number // page_size
+        if page not in pages:
+            pages[page] = list(query(library, offset=page * page_size, limit=page_size).items)
+        if number % page_size < len(pages[page]):
+            rows.append(pages[page][number % page_size])
+    return rows
+
+
 class PhotosView(QWidget):
     open_person = Signal(int)
     loaded = Signal()  # the grid shows the library's current rows
+    restore_photos = Signal(list)  # paths: open them in the Restore view
+    job_from_photos = Signal(list)  # paths: a restore job of these photos
+    status_message = Signal(str)
 
     def __init__(self, session: LibrarySession, loader: ThumbnailLoader, parent: QWidget | None = None):
         super().__init__(parent)
@@ -48,18 +77,30 @@ class PhotosView(QWidget):
         self.model = PhotosModel(loader, PHOTO_THUMBNAIL, self)
         self.pager = Pager(session, self.model, self._page_query)
         self.model.page_applied.connect(lambda _offset: self.loaded.emit())
-        self.grid = make_grid(ThumbnailDelegate(PHOTO_THUMBNAIL, badge="count"), self)
+        self.grid = make_grid(ThumbnailDelegate(PHOTO_THUMBNAIL, badge="count"), self, multi_select=True)
         self.grid.setObjectName("photoGrid")
         self.grid.setModel(self.model)
         self.grid.activated.connect(self._on_activated)
+        self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.actions_by_name = {
+            "restoreSelected": action(self.grid, "Restore selected", "Ctrl+Shift+R",
+                                      "Open the selected photos in Restore", self.restore_selected, "restoreSelected"),
+            "jobFromSelection": action(self.grid, "New job from selection", "Ctrl+Shift+J",
+                                       "Restore the selected photos as a job (pause and resume any time)",
+                                       self.job_from_selection, "jobFromSelection"),
+        }
+        self.grid.selectionModel().selectionChanged.connect(self._on_selection)
         self.page = PhotoPage(session)
         self.page.back.connect(self.show_grid)
         self.page.open_person.connect(self.open_person)
+        self.page.restore_photo.connect(self.restore_photos)
+        self.folders.setMinimumWidth(120)
         splitter = QSplitter()
         splitter.addWidget(self.folders)
-        splitter.addWidget(self.grid)
+        splitter.addWidget(self._grid_pane())
+        splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([220, 800])
+        splitter.setSizes([170, 1000])
         self.stack = QStackedWidget()
         self.stack.addWidget(splitter)
         self.stack.addWidget(self.page)
@@ -70,8 +111,71 @@ class PhotosView(QWidget):
         self.model.start()
         self.session.query(queries.folders, on_result=self._on_folders)
 
+    def _grid_pane(self) -> QWidget:
+        """The grid with a bar above it: what is selected and what can be done with it."""
+        self.selection_label = QLabel()
+        self.selection_label.setObjectName("photoSelection")
+        self.selection_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
+        self.buttons: dict[str, QToolButton] = {}
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        bar.addWidget(self.selection_label, 1)
+        for name, act in self.actions_by_name.items():
+            button = QToolButton()
+            button.setObjectName(name)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setDefaultAction(act)
+            self.buttons[name] = button
+            bar.addWidget(button)
+        pane = QWidget()
+        layout = QVBoxLayout(pane)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.grid, 1)
+        self.refresh_icons()
+        self._on_selection()
+        return pane
+
     def refresh_icons(self) -> None:
-        self.page.refresh_icons()
+        self.actions_by_name["restoreSelected"].setIcon(icon("restore"))
+        self.actions_by_name["jobFromSelection"].setIcon(icon("jobs"))
+        if hasattr(self, "page"):
+            self.page.refresh_icons()
+
+    # --- selection --------------------------------------------------------------------------------------
+    def selected_rows(self) -> list[int]:
+        return sorted(index.row() for index in self.grid.selectionModel().selectedIndexes())
+
+    def _on_selection(self, *_args) -> None:
+        count = len(self.grid.selectionModel().selectedIndexes())
+        self.selection_label.setText(
+            f"{count} photo{'' if count == 1 else 's'} selected" if count
+            else "Select photos (Ctrl+click, Shift+click, Ctrl+A) to restore them; double-click opens one"
+        )
+        for act in self.actions_by_name.values():
+            act.setEnabled(count > 0)
+
+    def restore_selected(self) -> None:
+        self._with_selected_paths(self.restore_photos.emit)
+
+    def job_from_selection(self) -> None:
+        self._with_selected_paths(self.job_from_photos.emit)
+
+    def _with_selected_paths(self, use) -> None:
+        numbers = self.selected_rows()
+        if not numbers:
+            return
+
+        def chosen(rows: list[PhotoRow]) -> None:
+            present = [row.path for row in rows if row.status != "missing"]
+            if len(present) < len(rows):
+                missing = len(rows) - len(present)
+                self.status_message.emit(f"{missing} selected photo{'' if missing == 1 else 's'} left out: file missing")
+            if present:
+                use(present)
+
+        self.session.query(rows_at, self._page_query(), numbers, self.model.page_size, on_result=chosen)
 
     def _page_query(self):
         # "All photos": everything, subfolders included; a folder of the list: that folder only.

@@ -347,7 +347,7 @@ class RestoreView(QWidget):
         self.eta = QLabel()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelRestore")
-        self.cancel_button.setToolTip("Stop within one denoising step; nothing is written")
+        self.cancel_button.setToolTip("Stop within one denoising step; nothing is written (Ctrl+.)")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
         self.show_result_button = QPushButton("Result")

@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
+BEFORE_CAPTION, AFTER_CAPTION = "Original", "Restored"
 HANDLE_GRAB_PIXELS = 8  # how close (in screen pixels) a press must be to the split line to drag it
 ZOOM_STEP = 1.25
 
@@ -36,6 +37,11 @@ class ClippedPixmapItem(QGraphicsPixmapItem):
         painter.setClipRect(clip)
         super().paint(painter, option, widget)
         painter.restore()
+
+
+def captions_for(fraction: float) -> tuple[str | None, str | None]:
+    """The words in the view's top corners: which side shows what (none for a side not shown)."""
+    return (BEFORE_CAPTION if fraction > 0.0 else None, AFTER_CAPTION if fraction < 1.0 else None)
 
 
 class SplitView(QGraphicsView):
@@ -94,7 +100,30 @@ class SplitView(QGraphicsView):
         self.handle.setVisible(self._show_handle and 0.0 < self._fraction < 1.0)
         self.before.update()
         self.after.update()
+        self.viewport().update()  # the captions
         self.split_changed.emit(self._fraction)
+
+    @property
+    def captions(self) -> tuple[str | None, str | None]:
+        return captions_for(self._fraction)
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        """"Original" top left and "Restored" top right, fixed on screen at any zoom and pan."""
+        if self.after.pixmap().isNull():
+            return
+        painter.save()
+        painter.resetTransform()  # viewport pixels
+        metrics = painter.fontMetrics()
+        width = self.viewport().width()
+        for text, left in zip(self.captions, (True, False)):
+            if text is None:
+                continue
+            box = QRectF(0, 0, metrics.horizontalAdvance(text) + 12, metrics.height() + 6)
+            box.moveTopLeft(QPointF(8, 8) if left else QPointF(width - box.width() - 8, 8))
+            painter.fillRect(box, QColor(0, 0, 0, 150))
+            painter.setPen(QColor(255, 255, 255))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
 
     def fit(self) -> None:
         self._fitted = True

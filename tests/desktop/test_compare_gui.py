@@ -36,10 +36,17 @@ def test_drag_moves_the_split_and_space_shows_the_original_while_held(qtbot):
     qtbot.mouseMove(split.viewport(), target)
     qtbot.mouseRelease(split.viewport(), Qt.MouseButton.LeftButton, pos=target)
     assert split.split == pytest.approx(0.75, abs=0.02)
+    assert split.captions == ("Original", "Restored") and white_pixels_top_left(split) > 0
     qtbot.keyPress(view, Qt.Key.Key_Space)
-    assert split.split == 1.0
+    assert split.split == 1.0 and split.captions == ("Original", None)
     qtbot.keyRelease(view, Qt.Key.Key_Space)
     assert split.split == pytest.approx(0.75, abs=0.02)
+
+
+def white_pixels_top_left(view) -> int:
+    """White caption text in the view's top-left corner (the images here are red and blue)."""
+    shot = view.viewport().grab().toImage()
+    return sum(shot.pixelColor(x, y).lightness() > 240 for x in range(0, 90) for y in range(0, 36))
 
 
 def test_side_by_side_views_share_zoom_and_scroll(qtbot):
@@ -58,6 +65,7 @@ def test_side_by_side_views_share_zoom_and_scroll(qtbot):
     view.left_view.horizontalScrollBar().setValue(view.left_view.horizontalScrollBar().maximum() // 2)
     assert view.right_view.horizontalScrollBar().value() == view.left_view.horizontalScrollBar().value() > 0
     assert view.left_view.split == 1.0 and view.right_view.split == 0.0  # original left, result right
+    assert view.left_view.captions == ("Original", None) and view.right_view.captions == (None, "Restored")
 
 
 def test_identity_that_dropped_is_red():

@@ -132,3 +132,25 @@ def test_the_offload_mode_is_kept_and_shown_where_the_device_is(make_window, sca
     assert RestoreSettings().offload == "group"
     assert dialog.device.text().endswith("offload group") and window.restore.device.text().endswith("offload group")
     dialog.close()
+
+
+def test_verify_reads_the_store_again_and_says_what_is_wrong(qtbot, tmp_path):
+    models = tmp_path / "models"
+    build_tiny_model_dir(models)  # every component but antelopev2; the tiny photomaker is not the released size
+    dialog = ModelsDialog(models_dir=models)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.state_of("mix") == "installed", timeout=10_000)
+    mix = next(s.path for s in dialog.statuses if s.name == "mix")
+    mix.write_bytes(b"not a safetensors file")  # damaged after the dialog opened
+    qtbot.mouseClick(dialog.verify_button, Qt.MouseButton.LeftButton)
+    assert dialog.verifying and not dialog.verify_button.isEnabled() and not dialog.download_all.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.verifying, timeout=30_000)
+    assert rows(dialog) == {"base": "installed", "controlnet": "installed", "mix": "invalid",
+                            "photomaker": "installed", "antelopev2": "missing"}
+    summary = dialog.progress_label.text()
+    assert summary.startswith("Verified: 3 of 5 components installed and sound; mix is invalid (")
+    assert "missing: antelopev2" in summary and "warnings for photomaker" in summary
+    photomaker_row = [s.name for s in dialog.statuses].index("photomaker")
+    state = dialog.table.item(photomaker_row, 1)
+    assert not state.icon().isNull() and "not the released size" in state.toolTip()
+    assert dialog.verify_button.isEnabled() and dialog.download_all.isEnabled()

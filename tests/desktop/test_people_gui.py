@@ -157,3 +157,17 @@ def test_dropped_reference_file_of_someone_else_is_flagged(make_window, scanned_
         from faceme_core.library.references import list_references
 
         assert [r.file_path.name for r in list_references(library, person_id) if r.kind == "file"] == ["Einstein01.png"]
+
+
+def test_the_merge_sentence_counts_faces_in_words_and_names_the_survivor():
+    from faceme_core.library.queries import PersonRow
+    from faceme_desktop.views.merge_dialog import merge_outcome
+
+    def person(id_, name, faces):
+        return PersonRow(id_, name, False, faces, None, None, 0, None)
+
+    assert merge_outcome(person(2, None, 2), person(1, "Grandma", 2)).startswith(
+        "Both faces of <b>person 2</b> move to <b>Grandma</b>, which then has 4 faces and is called <b>Grandma</b>.")
+    assert merge_outcome(person(2, "Rose", 1), person(1, None, 5)).startswith("The face of <b>Rose</b>")
+    assert "is called <b>Rose</b>" in merge_outcome(person(2, "Rose", 1), person(1, None, 5))  # the named one wins
+    assert merge_outcome(person(2, None, 7), person(1, None, 1)).startswith("All 7 faces of")

@@ -103,3 +103,25 @@ def test_folder_labels_tell_same_named_folders_apart():
     assert [folder_label(f.path, folders) for f in folders] == ["Album/1960/roll", "Album/1961/roll"]
     single = [FolderRow(Path("/home/a/Family album"), 9)]
     assert folder_label(single[0].path, single) == "Family album"
+
+
+def test_pages_left_open_show_a_rename_made_in_another_view(make_window, scanned_library, qtbot):
+    from faceme_core.library.people import rename_person
+
+    window = make_window(scanned_library)
+    photos, people = window.photos, window.people
+    qtbot.waitUntil(lambda: photos.model.rowCount() == 5 and photos.model.row_at(4) is not None, timeout=5000)
+    row = next(r for r in range(5) if photos.model.row_at(r).path.name == "two_boys.jpg")
+    photos.open_photo(photos.model.row_at(row).id)
+    qtbot.waitUntil(lambda: len(photos.page.canvas.items_by_face) == 2, timeout=5000)
+    face = next(item.face for item in photos.page.canvas.items_by_face.values() if item.face.person_id is not None)
+    window.open_person(face.person_id)  # the person's page, while the photo page stays open behind
+    qtbot.waitUntil(lambda: people.page.person is not None and people.page.person.id == face.person_id, timeout=5000)
+    window.show_view("review")  # both pages hidden now; the rename comes from elsewhere
+    window.session.edit("Rename", rename_person, face.person_id, "Renamed Elsewhere")
+    qtbot.waitUntil(lambda: window.session.pending_edits == 0, timeout=5000)
+    window.show_view("people")
+    qtbot.waitUntil(lambda: people.page.person.display_name == "Renamed Elsewhere", timeout=5000)
+    window.show_view("photos")
+    qtbot.waitUntil(lambda: photos.page.canvas.items_by_face[face.face_id].face.person_name == "Renamed Elsewhere",
+                    timeout=5000)

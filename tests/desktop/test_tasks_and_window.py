@@ -69,6 +69,10 @@ def test_status_bar_shows_progress_eta_and_cancel(qtbot):
     assert (status.bar.value(), status.bar.maximum()) == (30, 120)
     assert status.label.text() == "Finding faces: a.jpg (30/120), 2 failed"
     assert status.eta.text() == "about 2 min left"
+    long_name = "a_very_long_file_name_from_a_scanner_" * 4 + ".jpg"
+    task.progress.emit(TaskProgress("analysing", 31, 120, f"/album/{long_name}", 150.0))
+    assert status.label.text().endswith("(31/120)") and "…" in status.label.text()  # the count stays visible
+    assert status.label.toolTip() == f"Finding faces: {long_name} (31/120)"
     task.finished.emit()
     assert status.isHidden()
 
@@ -132,3 +136,16 @@ def test_preferences_change_the_kept_settings_and_the_scan_backend(make_window, 
     settings = AppSettings()
     assert (settings.face_backend, settings.device, settings.output_folder) == ("dlib", "cpu", tmp_path / "restored")
     assert window.scans.backend == "dlib"
+
+
+def test_results_still_queued_when_the_session_closes_are_dropped(qtbot, tmp_path):
+    from faceme_core.library.library import Library
+    from faceme_desktop.session import LibrarySession
+
+    session = LibrarySession(Library.open(tmp_path / "library.sqlite"))
+    got = []
+    session.query(lambda library: "late", on_result=got.append)
+    session.close()  # waits for the read: its result is queued for widgets that are going away
+    qtbot.wait(50)
+    assert got == []
+    session.deleteLater()
