@@ -66,20 +66,28 @@ def dark_palette():
     return palette
 
 
+def start_shots(prefix: str):
+    """A temporary home, isolated settings and the application: (work folder, app)."""
+    from faceme_desktop.app import create_application
+    from faceme_desktop.settings import isolate_settings
+
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["FACEME_HOME"] = str(work / "home")
+    isolate_settings(work / "settings")
+    OUT.mkdir(parents=True, exist_ok=True)
+    return work, create_application(["faceme-desktop"])
+
+
 def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from faceme_desktop.about import show_about
-    from faceme_desktop.app import build_window, create_application
+    from faceme_desktop.app import build_window
     from faceme_desktop.theme import ThemeWatcher
-    from faceme_desktop.settings import AppSettings, isolate_settings
+    from faceme_desktop.settings import AppSettings
     from faceme_desktop.start_options import StartOptions
 
-    work = Path(tempfile.mkdtemp(prefix="faceme-shots-"))
-    os.environ["FACEME_HOME"] = str(work / "home")
-    isolate_settings(work / "settings")
-    OUT.mkdir(parents=True, exist_ok=True)
-    app = create_application(["faceme-desktop"])
+    work, app = start_shots("faceme-shots-")
 
     def shoot(window, name: str, widget=None) -> None:
         settle(app, 1.2)

@@ -10,14 +10,12 @@ few people named), plus references for the people of the band photo. Run under X
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.render_screenshots import OUT, SIZE, populate, settle
+from benchmarks.render_screenshots import OUT, SIZE, populate, settle, start_shots
 
 PHOTO = "band_four_b.jpg"
 
@@ -85,16 +83,12 @@ def main() -> None:
     from faceme_core.library.library import Library
     from faceme_core.restore.photo_setup import prepare_photo
     from faceme_core.restore.session import RestoreSession
-    from faceme_desktop.app import build_window, create_application
-    from faceme_desktop.settings import AppSettings, isolate_settings
+    from faceme_desktop.app import build_window
+    from faceme_desktop.settings import AppSettings
     from faceme_desktop.start_options import StartOptions
     from tests.support.tiny_models import build_tiny_model_dir
 
-    work = Path(tempfile.mkdtemp(prefix="faceme-shots-restore-"))
-    os.environ["FACEME_HOME"] = str(work / "home")
-    isolate_settings(work / "settings")
-    OUT.mkdir(parents=True, exist_ok=True)
-    app = create_application(["faceme-desktop"])
+    work, app = start_shots("faceme-shots-restore-")
 
     def shoot(widget, name: str, seconds: float = 1.2) -> None:
         settle(app, seconds)
