@@ -142,3 +142,24 @@ def library_content(path: Path, album: Path) -> dict:
         "people": sorted(sorted(group) for group in members.values()),
         "people_rows": people_rows,
     }
+
+
+@pytest.fixture
+def cli(monkeypatch, analyzer, tmp_path, capsys):
+    """``cli(*args) -> (exit code, stdout, stderr)``: ``faceme`` run in-process on a library in
+    tmp_path, with the replayed dlib analyzer (arguments may be paths)."""
+    import faceme_core.faces.analyzer as analyzer_module
+    from faceme_core.cli.main import main
+
+    monkeypatch.setattr(analyzer_module, "create_analyzer", lambda backend="auto", models_dir=None: analyzer)
+    library = str(tmp_path / "cli.sqlite")
+
+    def run(*args) -> tuple[int, str, str]:
+        try:
+            code = main([*map(str, args), "--library", library])
+        except SystemExit as exit:  # argparse's usage errors
+            code = exit.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

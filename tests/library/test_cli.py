@@ -6,26 +6,6 @@ import json
 
 import pytest
 
-from faceme_core.cli.main import main
-
-
-@pytest.fixture
-def cli(monkeypatch, analyzer, tmp_path, capsys):
-    import faceme_core.faces.analyzer as analyzer_module
-
-    monkeypatch.setattr(analyzer_module, "create_analyzer", lambda backend="auto", models_dir=None: analyzer)
-    library = str(tmp_path / "cli.sqlite")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main([*args, "--library", library])
-        except SystemExit as exit:  # argparse's usage errors
-            code = exit.code
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
 
 def test_scan_people_refs_round_trip(cli, small_album):
     code, out, err = cli("scan", str(small_album), "--json")

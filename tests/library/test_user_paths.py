@@ -8,27 +8,8 @@ import sys
 
 import pytest
 
-from faceme_core.cli.main import main
 
 pytestmark = pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="needs a file system taking any bytes")
-
-
-@pytest.fixture
-def cli(monkeypatch, analyzer, tmp_path, capsys):
-    import faceme_core.faces.analyzer as analyzer_module
-
-    monkeypatch.setattr(analyzer_module, "create_analyzer", lambda backend="auto", models_dir=None: analyzer)
-    library = str(tmp_path / "cli.sqlite")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main([*map(str, args), "--library", library])
-        except SystemExit as exit:
-            code = exit.code
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def _non_utf8(tmp_path, small_album):
