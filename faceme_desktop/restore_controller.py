@@ -24,7 +24,7 @@ from faceme_core.tasks.restore_setup import SetupResult, reference_loader, rerun
 from faceme_desktop.restore_settings import RestoreSettings
 from faceme_desktop.session import LibrarySession
 from faceme_desktop.settings import AppSettings
-from faceme_desktop.tasks_qt import RunningTask
+from faceme_desktop.tasks_qt import OneTaskAtATime, RunningTask
 
 log = logging.getLogger(__name__)
 LOADING_STAGE = "loading"
@@ -59,9 +59,8 @@ def shown(result: SetupResult) -> ShownResult:  # on a worker thread
     return ShownResult(result, qimage_from_photo(result.original), qimage_from_photo(result.photo))
 
 
-class RestoreController(QObject):
+class RestoreController(OneTaskAtATime):
     prepared = Signal(object)  # PhotoSetup
-    started = Signal(object)  # RunningTask (the status bar and the view follow it)
     restored = Signal(object)  # ShownResult
     saved = Signal(object)  # Path
     cancelled = Signal()
@@ -76,14 +75,9 @@ class RestoreController(QObject):
         self.restore_settings = RestoreSettings()
         self.analyzer = analyzer  # the library's face analyzer, for photos it has not scanned
         self.session_factory = session_factory or self._open_engine
-        self.task: RunningTask | None = None
         self._engine: RestoreSession | None = None
         self._loader: ReferenceLoader | None = None
         self._engine_lock = threading.Lock()
-
-    @property
-    def busy(self) -> bool:
-        return self.task is not None and self.task.running
 
     def _open_engine(self) -> RestoreSession:
         return RestoreSession.open(None, device=self.settings.device, offload=self.restore_settings.offload)
@@ -151,14 +145,7 @@ class RestoreController(QObject):
         task.succeeded.connect(self.restored.emit)
         task.cancelled.connect(self.cancelled.emit)
         task.failed.connect(self._on_failed)
-        self.task = task
-        task.start()
-        self.started.emit(task)
-        return task
-
-    def cancel(self) -> None:
-        if self.busy:
-            self.task.cancel()
+        return self.launch(task)
 
     def _on_failed(self, error: BaseException) -> None:
         if isinstance(error, ModelMissingError):

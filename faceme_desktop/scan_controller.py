@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from faceme_core.library.types import ScanSummary
 from faceme_desktop import core_tasks
 from faceme_desktop.session import LibrarySession
-from faceme_desktop.tasks_qt import RunningTask
+from faceme_desktop.tasks_qt import OneTaskAtATime, RunningTask
 
 
 def summary_sentence(summary: ScanSummary) -> str:
@@ -20,8 +20,7 @@ def summary_sentence(summary: ScanSummary) -> str:
     return "Scan finished: " + ", ".join(parts)
 
 
-class ScanController(QObject):
-    started = Signal(object)  # RunningTask
+class ScanController(OneTaskAtATime):
     message = Signal(str)  # a sentence for the status bar
     failed = Signal(object)  # the exception
 
@@ -30,11 +29,6 @@ class ScanController(QObject):
         self.session = session
         self.backend = backend
         self.analyzer = analyzer  # tests pass a ready one; else made on the worker thread
-        self.task: RunningTask | None = None
-
-    @property
-    def busy(self) -> bool:
-        return self.task is not None and self.task.running
 
     def scan(self, folders: list[Path], *, reembed: bool = False) -> RunningTask | None:
         if self.busy:
@@ -48,11 +42,4 @@ class ScanController(QObject):
         task.cancelled.connect(lambda: self.message.emit("Scan cancelled: the photos done so far are kept"))
         task.failed.connect(self.failed)
         task.finished.connect(self.session.check_revision)
-        self.task = task
-        task.start()
-        self.started.emit(task)
-        return task
-
-    def cancel(self) -> None:
-        if self.busy:
-            self.task.cancel()
+        return self.launch(task)

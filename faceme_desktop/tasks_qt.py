@@ -87,6 +87,31 @@ class RunningTask(QObject):
         self.finished.emit()
 
 
+class OneTaskAtATime(QObject):
+    """A controller that runs at most one ``RunningTask`` at a time: ``busy``, ``cancel()``, and
+    ``launch(task)``, which starts it and announces it through ``started``."""
+
+    started = Signal(object)  # RunningTask (the status bar follows it)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.task: RunningTask | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.task is not None and self.task.running
+
+    def launch(self, task: RunningTask) -> RunningTask:
+        self.task = task
+        task.start()
+        self.started.emit(task)
+        return task
+
+    def cancel(self) -> None:
+        if self.busy:
+            self.task.cancel()
+
+
 def format_eta(seconds: float | None) -> str:
     """"about 3 min left" in plain words; empty while unknown."""
     if seconds is None:
